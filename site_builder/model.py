@@ -1,0 +1,313 @@
+"""The content model: what editors write in YAML, as pydantic classes.
+
+Only shapes and single-value rules live here; rules that look across files (ids that must
+exist, flow reachability) live in ``validate.py``. Field names follow CONTENT.md exactly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+PLACEHOLDER = "【待补充】"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------- site.yml
+
+class Category(Strict):
+    id: str = Field(pattern=SLUG)
+    name: str
+    summary: str = ""
+    parent: Optional[str] = None
+    icon: Optional[str] = None
+
+
+class Contact(Strict):
+    name: str
+    phone: Optional[str] = None
+    email: Optional[str] = None
+    address: Optional[str] = None
+    hours: Optional[str] = None
+    url: Optional[str] = None
+    note: Optional[str] = None
+
+
+class Platform(Strict):
+    id: str = Field(pattern=SLUG)
+    name: str
+    aliases: list[str] = []
+    summary: str = ""
+    url: Optional[str] = None
+
+
+class Section(Strict):
+    title: str
+    text: str
+
+
+class InfoPage(Strict):
+    id: str = Field(pattern=SLUG)
+    title: str
+    summary: str = ""
+    sections: list[Section] = []
+
+
+class Site(Strict):
+    title: str
+    short_title: Optional[str] = None
+    description: str
+    publisher: str
+    url: Optional[str] = None
+    staff_email: Optional[str] = None
+    intro: str = ""
+    basic_flow: Optional[str] = None
+    categories: list[Category] = Field(min_length=1)
+    platforms: list[Platform] = []
+    contacts: list[Contact] = []
+    supervision: list[Contact] = []
+    pages: list[InfoPage] = []
+    reviewed: Optional[dt.date] = None
+
+
+# ---------------------------------------------------------------- providers.yml
+
+class Provider(Strict):
+    id: str = Field(pattern=SLUG)
+    name: str
+    kind: Optional[str] = None
+    summary: str = ""
+    phone: Optional[str] = None
+    email: Optional[str] = None
+    address: Optional[str] = None
+    hours: Optional[str] = None
+    url: Optional[str] = None
+
+
+class Providers(Strict):
+    providers: list[Provider] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------- policies
+
+PolicyKind = Literal["law", "administrative-regulation", "departmental-rule", "normative-document",
+                     "national-standard", "industry-standard", "local-standard", "local-policy"]
+
+
+class Measure(Strict):
+    number: str
+    title: str
+    text: str = ""
+    group: Optional[str] = None
+    lead: list[str] = []
+    deadline: Optional[str] = None
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _number_as_text(cls, v):
+        return str(v) if isinstance(v, int) else v
+
+
+class Policy(Strict):
+    id: str = Field(pattern=SLUG)
+    title: str
+    kind: PolicyKind
+    number: Optional[str] = None
+    issuer: Optional[str] = None
+    jurisdiction: str
+    issued: Optional[dt.date] = None
+    effective: Optional[dt.date] = None
+    status: Literal["current", "amended", "repealed"] = "current"
+    url: Optional[str] = None
+    summary: str = ""
+    measures: list[Measure] = []
+    reviewed: Optional[dt.date] = None
+
+
+# ---------------------------------------------------------------- flows
+
+class Branch(Strict):
+    when: str
+    next: str
+
+
+class Step(Strict):
+    id: str = Field(pattern=SLUG)
+    label: str
+    actor: Optional[str] = None
+    kind: Literal["start", "task", "decision", "end"] = "task"
+    duration: Optional[str] = None
+    next: Optional[str] = None
+    branches: list[Branch] = []
+    note: Optional[str] = None
+
+
+class Flow(Strict):
+    id: str = Field(pattern=SLUG)
+    title: str
+    summary: str = ""
+    source: str
+    basis: list[str] = []
+    actors: list[str] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=2)
+    reviewed: Optional[dt.date] = None
+
+
+# ---------------------------------------------------------------- services
+
+class Material(Strict):
+    name: str
+    required: bool = True
+    form: Optional[Literal["原件", "复印件", "电子版", "原件或复印件", "原件和复印件"]] = None
+    copies: Optional[int] = Field(default=None, ge=0)
+    note: Optional[str] = None
+    template: Optional[str] = None
+
+
+class TimeLimit(Strict):
+    text: str
+    days: Optional[int] = Field(default=None, ge=0)
+    working_days: bool = True
+
+
+class Fee(Strict):
+    free: bool
+    text: str = ""
+
+    @model_validator(mode="after")
+    def _text_when_charged(self):
+        if not self.free and not self.text:
+            raise ValueError("a fee that is not free needs 'text' saying how much and on what basis")
+        return self
+
+
+class Online(Strict):
+    platform: str
+    url: Optional[str] = None
+
+
+class Offline(Strict):
+    address: str
+    hours: Optional[str] = None
+
+
+class Channels(Strict):
+    online: Optional[Online] = None
+    offline: Optional[Offline] = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self):
+        if self.online is None and self.offline is None:
+            raise ValueError("give at least one of 'online' or 'offline'")
+        return self
+
+
+class PolicyRef(Strict):
+    id: str
+    article: Optional[str] = None
+
+
+class FAQ(Strict):
+    q: str
+    a: str
+
+
+class ServiceContact(Strict):
+    phone: Optional[str] = None
+    email: Optional[str] = None
+    hours: Optional[str] = None
+
+
+FieldType = Literal["text", "textarea", "email", "phone", "uscc", "date", "integer", "select",
+                    "radio", "checkbox", "file"]
+
+
+class Option(Strict):
+    value: str
+    label: str
+
+
+class FormField(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    type: FieldType
+    required: bool = False
+    help: Optional[str] = None
+    max_length: Optional[int] = Field(default=None, gt=0)
+    min: Optional[int] = None
+    max: Optional[int] = None
+    options: list[Option] = []
+    accept: list[str] = []
+    max_mb: Optional[float] = Field(default=None, gt=0)
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _plain_options(cls, v):
+        # Editors may write options as plain strings; the label is then also the value.
+        if isinstance(v, list):
+            return [{"value": o, "label": o} if isinstance(o, str) else o for o in v]
+        return v
+
+    @model_validator(mode="after")
+    def _type_rules(self):
+        if self.type in ("select", "radio") and len(self.options) < 2:
+            raise ValueError(f"a '{self.type}' field needs 'options' with at least two choices")
+        if self.type not in ("select", "radio", "checkbox") and self.options:
+            raise ValueError(f"'options' only apply to select, radio and checkbox fields, not '{self.type}'")
+        if self.type != "file" and (self.accept or self.max_mb):
+            raise ValueError("'accept' and 'max_mb' only apply to file fields")
+        if self.type == "file" and not self.accept:
+            raise ValueError("a file field needs 'accept', e.g. [pdf, jpg, png]")
+        return self
+
+
+class Application(Strict):
+    enabled: bool = True
+    notify: Optional[str] = None
+    fields: list[FormField] = []
+    declaration: Optional[str] = None
+    next_steps: str = ""
+
+    @model_validator(mode="after")
+    def _unique_field_ids(self):
+        seen = set()
+        for f in self.fields:
+            if f.id in seen:
+                raise ValueError(f"field id '{f.id}' is used twice in this form")
+            seen.add(f.id)
+        return self
+
+
+class Service(Strict):
+    id: str = Field(pattern=SLUG)
+    code: Optional[str] = None
+    name: str
+    aliases: list[str] = []
+    category: str
+    summary: str = Field(max_length=120)
+    description: str = ""
+    audience: list[str] = []
+    conditions: list[str] = []
+    materials: list[Material] = []
+    flow: Optional[str] = None
+    time_limit: TimeLimit
+    fee: Fee
+    providers: list[str] = Field(min_length=1)
+    channels: Channels
+    visits: Optional[int] = Field(default=None, ge=0)
+    policies: list[PolicyRef] = []
+    outputs: list[str] = []
+    faq: list[FAQ] = []
+    contact: Optional[ServiceContact] = None
+    related: list[str] = []
+    application: Optional[Application] = None
+    reviewed: dt.date
+
+    @property
+    def takes_applications(self) -> bool:
+        return bool(self.application and self.application.enabled)

@@ -1,0 +1,159 @@
+"""Checks that look across files: references, flows, dates and placeholders."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from typing import Any, Iterable
+
+from . import model
+from .loader import Project, closest
+from .yamlsrc import Source
+
+STALE_AFTER_DAYS = 365
+
+
+def _ref(project: Project, src: Source, loc: tuple, value: str, known: Iterable[str], what: str, where: str):
+    known = list(known)
+    if value in known:
+        return
+    guess = closest(value, known)
+    hint = f"did you mean '{guess}'?" if guess else f"add it to {where} or fix the id"
+    project.diagnostics.append(src.diag(loc, f"unknown {what} '{value}'", hint))
+
+
+def check_flow(project: Project, flow: model.Flow, src: Source) -> None:
+    steps = {s.id: s for s in flow.steps}
+    seen: set[str] = set()
+    for i, step in enumerate(flow.steps):
+        loc = ("steps", i)
+        if step.id in seen:
+            project.diagnostics.append(src.diag(loc + ("id",), f"duplicate step id '{step.id}'",
+                                                "give every step its own id"))
+        seen.add(step.id)
+        if step.actor is not None and step.actor not in flow.actors:
+            guess = closest(step.actor, flow.actors)
+            project.diagnostics.append(src.diag(loc + ("actor",), f"undeclared actor '{step.actor}'",
+                                                f"did you mean '{guess}'?" if guess else
+                                                "add it to 'actors' at the top of the flow"))
+        if step.kind == "decision" and len(step.branches) < 2:
+            project.diagnostics.append(src.diag(loc, f"decision '{step.id}' has {len(step.branches)} branch(es)",
+                                                "a decision needs at least two 'branches' (when/next)"))
+        if step.kind != "decision" and step.branches and step.next:
+            project.diagnostics.append(src.diag(loc, f"step '{step.id}' has both 'next' and 'branches'",
+                                                "keep one of them"))
+        if step.kind != "end" and not step.next and not step.branches:
+            project.diagnostics.append(src.diag(loc, f"step '{step.id}' leads nowhere",
+                                                "add 'next: <step id>' or make it 'kind: end'"))
+        targets = [("next",)] if step.next else []
+        targets += [("branches", j, "next") for j in range(len(step.branches))]
+        for t in targets:
+            target = step.next if t == ("next",) else step.branches[t[1]].next
+            if target not in steps:
+                guess = closest(target, steps)
+                project.diagnostics.append(src.diag(loc + t, f"step '{step.id}' points to unknown step '{target}'",
+                                                    f"did you mean '{guess}'?" if guess else "use the id of a step of this flow"))
+    first = flow.steps[0]
+    if first.kind != "start":
+        project.diagnostics.append(src.diag(("steps", 0, "kind"), f"the first step '{first.id}' is not the start",
+                                            "put the 'kind: start' step first"))
+    # Reachability from the start.
+    reached, queue = {first.id}, deque([first.id])
+    while queue:
+        step = steps[queue.popleft()]
+        for target in ([step.next] if step.next else []) + [b.next for b in step.branches]:
+            if target in steps and target not in reached:
+                reached.add(target)
+                queue.append(target)
+    for i, step in enumerate(flow.steps):
+        if step.id not in reached:
+            project.diagnostics.append(src.diag(("steps", i), f"step '{step.id}' is unreachable from the start",
+                                                "point a 'next' or a branch of an earlier step at it, or delete it"))
+    if not any(steps[s].kind == "end" for s in reached):
+        project.diagnostics.append(src.diag(("steps",), f"flow '{flow.id}' has no reachable end",
+                                            "add a step with 'kind: end' and lead a path to it"))
+    for i, pid in enumerate(flow.basis):
+        _ref(project, src, ("basis", i), pid, project.policies, "policy", "content/policies/")
+
+
+def check_service(project: Project, svc: model.Service, src: Source) -> None:
+    cats = [c.id for c in project.site.categories] if project.site else []
+    _ref(project, src, ("category",), svc.category, cats, "category", "site.yml 'categories'")
+    for i, pid in enumerate(svc.providers):
+        _ref(project, src, ("providers", i), pid, project.providers, "provider", "content/providers.yml")
+    for i, ref in enumerate(svc.policies):
+        _ref(project, src, ("policies", i, "id"), ref.id, project.policies, "policy", "content/policies/")
+    if svc.flow:
+        _ref(project, src, ("flow",), svc.flow, project.flows, "flow", "flows/")
+    for i, rid in enumerate(svc.related):
+        if rid == svc.id:
+            project.diagnostics.append(src.diag(("related", i), "a service cannot be related to itself",
+                                                "remove this entry"))
+        else:
+            _ref(project, src, ("related", i), rid, project.services, "related service", "content/services/")
+    for i, m in enumerate(svc.materials):
+        if m.template and not (project.content_dir / "files" / m.template).exists():
+            project.diagnostics.append(src.diag(("materials", i, "template"), f"template file '{m.template}' not found",
+                                                "put the file under content/files/ or remove 'template'"))
+
+
+def check_dates(project: Project, obj: Any, src: Source, today: dt.date) -> None:
+    reviewed = getattr(obj, "reviewed", None)
+    if reviewed is None:
+        return
+    if reviewed > today:
+        project.diagnostics.append(src.diag(("reviewed",), f"review date {reviewed} is in the future",
+                                            "use the day the content was actually checked"))
+    elif (today - reviewed).days > STALE_AFTER_DAYS:
+        project.diagnostics.append(src.diag(("reviewed",), f"content last reviewed on {reviewed}, over a year ago",
+                                            "check the facts again and update 'reviewed'", severity="warning"))
+
+
+def _walk(data: Any, loc: tuple = ()):
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _walk(v, loc + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _walk(v, loc + (i,))
+    else:
+        yield loc, data
+
+
+def check_placeholders(project: Project, src: Source) -> None:
+    for loc, value in _walk(src.data):
+        if isinstance(value, str) and model.PLACEHOLDER in value:
+            project.diagnostics.append(src.diag(loc, f"placeholder in '{loc[-1] if loc else ''}': {value}",
+                                                "replace it with the confirmed value", severity="warning"))
+
+
+def check_project(project: Project, today: dt.date | None = None) -> None:
+    today = today or dt.date.today()
+    site_src = project.source("site", "site")
+    if project.site and site_src:
+        ids = [c.id for c in project.site.categories]
+        for i, cat in enumerate(project.site.categories):
+            if ids.count(cat.id) > 1 and ids.index(cat.id) != i:
+                project.diagnostics.append(site_src.diag(("categories", i, "id"), f"duplicate id '{cat.id}'",
+                                                         "category ids must be unique"))
+            if cat.parent:
+                _ref(project, site_src, ("categories", i, "parent"), cat.parent, ids, "category", "site.yml")
+        if project.site.basic_flow:
+            _ref(project, site_src, ("basic_flow",), project.site.basic_flow, project.flows, "flow", "flows/")
+        check_dates(project, project.site, site_src, today)
+    codes: dict[str, str] = {}
+    for (kind, key), src in list(project.sources.items()):
+        check_placeholders(project, src)
+        if kind == "flow":
+            check_flow(project, project.flows[key], src)
+            check_dates(project, project.flows[key], src, today)
+        elif kind == "policy":
+            check_dates(project, project.policies[key], src, today)
+        elif kind == "service":
+            svc = project.services[key]
+            check_service(project, svc, src)
+            check_dates(project, svc, src, today)
+            if svc.code:
+                if svc.code in codes:
+                    project.diagnostics.append(src.diag(("code",), f"code '{svc.code}' is also used by '{codes[svc.code]}'",
+                                                        "service codes must be unique"))
+                codes[svc.code] = svc.id
