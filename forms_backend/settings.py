@@ -1,0 +1,78 @@
+"""Settings: one table of GUIDE_* names, read from the environment, overridable by test_config.
+
+Every setting has the same name as a Flask config key and as an environment variable, so
+``guide serve``, gunicorn and the tests configure the app the same way. Paths that are not
+given are derived from the project folder: ``<project>/site`` and ``<project>/var``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+# name -> (default, kind, what it does). The README documents each of these; a test checks it.
+SETTINGS: dict[str, tuple[Any, str, str]] = {
+    "GUIDE_PROJECT": (".", "path", "guide folder holding content/ and flows/"),
+    "GUIDE_SITE_DIR": (None, "path", "built static site (default <project>/site)"),
+    "GUIDE_DATA_DIR": (None, "path", "database, uploads/, outbox/ and secret_key (default <project>/var)"),
+    "GUIDE_DB": (None, "path", "the SQLite file (default <data dir>/guide.db)"),
+    "GUIDE_SERVE_SITE": (False, "bool", "also serve the static site from this process (guide serve sets it)"),
+    "GUIDE_SMTP_HOST": ("", "str", "SMTP server; empty means write mail to <data dir>/outbox/"),
+    "GUIDE_SMTP_PORT": (25, "int", "SMTP port"),
+    "GUIDE_SMTP_USER": ("", "str", "SMTP user name (optional)"),
+    "GUIDE_SMTP_PASSWORD": ("", "str", "SMTP password (optional)"),
+    "GUIDE_SMTP_STARTTLS": (False, "bool", "upgrade the SMTP connection with STARTTLS"),
+    "GUIDE_MAIL_FROM": ("noreply@localhost", "str", "sender address of notices and acknowledgements"),
+    "GUIDE_TRUSTED_PROXIES": (0, "int", "number of reverse proxies in front (trust their X-Forwarded-*)"),
+    "GUIDE_COOKIE_SECURE": (False, "bool", "send cookies over HTTPS only (set it in production)"),
+    "GUIDE_RATELIMIT_ENABLED": (True, "bool", "turn rate limits on or off"),
+    "GUIDE_RATELIMIT_STORAGE_URI": ("memory://", "str", "flask-limiter storage; memory:// counts per process"),
+    "GUIDE_MAX_REQUEST_MB": (30, "float", "largest request body accepted (413 above it)"),
+    "GUIDE_REF_PREFIX": ("ZY", "str", "two letters that start every reference number"),
+    "GUIDE_TIMEZONE": ("Asia/Shanghai", "str", "time zone of dates shown to people"),
+    "GUIDE_MAIL_WORKER": (True, "bool", "send queued mail from a background thread in each process"),
+}
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+class SettingsError(ValueError):
+    """A GUIDE_* setting has a value that cannot be used."""
+
+
+def _convert(name: str, raw: Any, kind: str) -> Any:
+    if raw is None or kind == "str":
+        return raw
+    if kind == "bool":
+        return raw if isinstance(raw, bool) else str(raw).strip().lower() in TRUE
+    if kind == "path":
+        return Path(raw)
+    try:
+        return {"int": int, "float": float}[kind](raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}={raw!r} is not a valid {kind}") from None
+
+
+def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict:
+    """Defaults, then the environment, then ``overrides``; derived paths filled in and absolute."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    cfg: dict[str, Any] = {}
+    for name, (default, kind, _) in SETTINGS.items():
+        raw = overrides.get(name, environ.get(name, default))
+        cfg[name] = _convert(name, raw, kind)
+    project = cfg["GUIDE_PROJECT"].resolve()
+    cfg["GUIDE_PROJECT"] = project
+    cfg["GUIDE_SITE_DIR"] = (cfg["GUIDE_SITE_DIR"] or project / "site").resolve()
+    if cfg["GUIDE_DB"] is not None and cfg["GUIDE_DATA_DIR"] is None:
+        # --db PATH: uploads, the outbox and the secret key live beside the database file.
+        cfg["GUIDE_DATA_DIR"] = cfg["GUIDE_DB"].resolve().parent
+    cfg["GUIDE_DATA_DIR"] = (cfg["GUIDE_DATA_DIR"] or project / "var").resolve()
+    cfg["GUIDE_DB"] = (cfg["GUIDE_DB"] or cfg["GUIDE_DATA_DIR"] / "guide.db").resolve()
+    prefix = cfg["GUIDE_REF_PREFIX"]
+    if not (isinstance(prefix, str) and len(prefix) == 2 and prefix.isascii() and prefix.isalpha()):
+        raise SettingsError(f"GUIDE_REF_PREFIX={prefix!r} must be two letters, e.g. ZY")
+    cfg["GUIDE_REF_PREFIX"] = prefix.upper()
+    # Everything not a GUIDE_* setting (SECRET_KEY, TESTING, WTF_CSRF_ENABLED ...) passes through.
+    cfg.update({k: v for k, v in overrides.items() if k not in SETTINGS})
+    return cfg

@@ -1,0 +1,144 @@
+"""Build step: validated project → docs tree on disk → site engine → ``site/``.
+
+The new site is built beside the old one and swapped in only when the engine succeeded, so a
+failed build never leaves a half-built site in place of the last good one.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import engine, search_terms
+from .errors import BuildError, Diagnostic
+from .flowsvg import render_svg
+from .loader import Project, load_valid_project
+from .render import FlowArt, nav, render_docs
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+STAMP = ".guide-build-stamp"
+
+
+@dataclass
+class BuildResult:
+    site_dir: Path
+    pages: int
+    seconds: float
+    warnings: list[Diagnostic] = field(default_factory=list)
+    search_index_bytes: int = 0
+    search_index_bytes_before: int = 0
+
+
+def build_dir_for(root: Path) -> Path:
+    return root / ".guide-build"
+
+
+def write_if_changed(path: Path, text: str | bytes) -> bool:
+    """Write only when the content differs, so live reload sees real changes only."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return True
+
+
+def generate(project: Project, build_dir: Path, art: FlowArt | None = None) -> Path:
+    """Write the docs tree and the engine config for ``project``; return the config path."""
+    art = art or FlowArt(render_svg)
+    docs_dir = build_dir / "docs"
+    docs = render_docs(project, art)
+    wanted = {docs_dir / p for p in docs}
+    for rel_path, text in docs.items():
+        write_if_changed(docs_dir / rel_path, text)
+    for src in ASSETS.rglob("*"):
+        if src.is_file():
+            dest = docs_dir / "assets" / src.relative_to(ASSETS)
+            wanted.add(dest)
+            write_if_changed(dest, src.read_bytes())
+    files = project.content_dir / "files"
+    if files.is_dir():
+        for src in files.rglob("*"):
+            if src.is_file():
+                dest = docs_dir / "files" / src.relative_to(files)
+                wanted.add(dest)
+                write_if_changed(dest, src.read_bytes())
+    # Remove pages of services, flows or policies that were deleted.
+    if docs_dir.exists():
+        for old in docs_dir.rglob("*"):
+            if old.is_file() and old not in wanted:
+                old.unlink()
+    user_dict = build_dir / "jieba_user_dict.txt"
+    write_if_changed(user_dict, search_terms.jieba_user_dict(project))
+    site = project.site
+    return engine.write_config(project.root, build_dir, site_name=site.short_title or site.title,
+                               description=site.description, site_url=site.url, nav=nav(project),
+                               jieba_user_dict=user_dict)
+
+
+def _swap(new: Path, target: Path) -> None:
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = None) -> BuildResult:
+    """Validate, generate and build; raise ``ContentError``/``BuildError`` and keep the old site."""
+    started = time.perf_counter()
+    root = Path(root).resolve()
+    project = load_valid_project(root, strict=strict)
+    build_dir = build_dir_for(root)
+    config = generate(project, build_dir)
+    site_dir = (site_dir or root / "site").resolve()
+    staging = site_dir.with_name(site_dir.name + ".new")
+    if staging.exists():
+        shutil.rmtree(staging)
+    try:
+        engine.build(config, staging)
+        sizes = engine.compact_search_index(staging)
+        search_terms.join_mixed_terms(staging, project)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    (staging / STAMP).write_text(json.dumps({"built": time.time()}), encoding="utf-8")
+    _swap(staging, site_dir)
+    pages = sum(1 for _ in site_dir.rglob("index.html"))
+    index = site_dir / "search" / "search_index.json"
+    return BuildResult(site_dir=site_dir, pages=pages, seconds=time.perf_counter() - started,
+                       warnings=project.warnings,
+                       search_index_bytes=index.stat().st_size if index.exists() else 0,
+                       search_index_bytes_before=sizes[0] if sizes else 0)
+
+
+def _inputs(root: Path):
+    yield root / "mkdocs.yml"
+    for folder in (root / "content", root / "flows", Path(__file__).resolve().parent):
+        if folder.exists():
+            yield from (p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def is_stale(root: Path, site_dir: Path) -> bool:
+    stamp = site_dir / STAMP
+    if not stamp.exists():
+        return True
+    built = stamp.stat().st_mtime
+    return any(p.exists() and p.stat().st_mtime > built for p in _inputs(root))
+
+
+def ensure_built(project_root: Path, site_dir: Path | None = None) -> Path:
+    """Build the site when it is missing or older than its content; return the site folder."""
+    root = Path(project_root).resolve()
+    site_dir = (site_dir or root / "site").resolve()
+    if is_stale(root, site_dir):
+        build_site(root, site_dir=site_dir)
+    return site_dir
+
+
+__all__ = ["BuildResult", "BuildError", "build_site", "ensure_built", "generate", "is_stale"]

@@ -1,0 +1,257 @@
+"""Model → Markdown pages and JSON data: pure functions, no files written here.
+
+``render_docs(project)`` returns ``{relative path: text}`` for the whole docs tree; the build
+step writes it out and hands it to the site engine.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import jinja2
+import yaml
+
+from . import model
+from .loader import Project
+
+TEMPLATES = Path(__file__).parent / "templates" / "pages"
+
+KIND_NAMES = {
+    "law": "法律", "administrative-regulation": "行政法规", "departmental-rule": "部门规章",
+    "normative-document": "规范性文件", "national-standard": "国家标准", "industry-standard": "行业标准",
+    "local-standard": "地方标准", "local-policy": "地方政策文件",
+}
+STATUS_NAMES = {"current": "现行有效", "amended": "已修订", "repealed": "已废止"}
+
+
+def _yaml_str(value: str) -> str:
+    """A one-line YAML scalar for front matter."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _cell(value) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(value).replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def contact_lines(c) -> list[tuple[str, str]]:
+    lines = []
+    for attr, label in (("phone", "电话"), ("email", "电子邮箱"), ("address", "地址"),
+                        ("hours", "办公时间"), ("url", "网址")):
+        value = getattr(c, attr, None)
+        if value:
+            if attr == "url" and str(value).startswith("http"):
+                value = f"<{value}>"
+            lines.append((label, value))
+    return lines
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=False, lstrip_blocks=False)
+    env.filters["yaml_str"] = _yaml_str
+    env.filters["cell"] = _cell
+    env.globals["contact_lines"] = contact_lines
+    return env
+
+
+def _render(template: str, **context) -> str:
+    text = environment().get_template(template).render(**context)
+    # Collapse the runs of blank lines that template control blocks leave behind.
+    lines, blank = [], 0
+    for line in text.splitlines():
+        blank = blank + 1 if not line.strip() else 0
+        if blank <= 1:
+            lines.append(line.rstrip())
+    return "\n".join(lines).strip() + "\n"
+
+
+@dataclass
+class FlowArt:
+    """The drawing of each flow, made once per build and reused on every page that shows it."""
+
+    draw: Callable[[model.Flow], str]
+
+    def __post_init__(self):
+        self._cache: dict[str, str] = {}
+
+    def svg(self, flow: model.Flow) -> str:
+        if flow.id not in self._cache:
+            self._cache[flow.id] = self.draw(flow)
+        return self._cache[flow.id]
+
+
+def flow_block(flow: model.Flow, art: FlowArt, anchor: str = "step") -> str:
+    index = {s.id: i for i, s in enumerate(flow.steps, start=1)}
+    label = {s.id: s.label for s in flow.steps}
+    return _render("flow_block.md.j2", f=flow, svg=art.svg(flow), index=index, label=label, anchor=anchor)
+
+
+def service_jsonld(project: Project, svc: model.Service) -> str:
+    site = project.site
+    data = {
+        "@context": "https://schema.org",
+        "@type": "GovernmentService",
+        "name": svc.name,
+        "alternateName": svc.aliases or None,
+        "description": svc.summary,
+        "serviceType": project.category(svc.category).name if project.category(svc.category) else None,
+        "provider": [{"@type": "Organization", "name": project.providers[p].name}
+                     for p in svc.providers if p in project.providers],
+        "serviceOperator": {"@type": "GovernmentOrganization", "name": site.publisher},
+        "areaServed": site.publisher,
+        "isRelatedTo": [{"@type": "Legislation", "name": project.policies[r.id].title,
+                         "legislationIdentifier": project.policies[r.id].number}
+                        for r in svc.policies if r.id in project.policies] or None,
+        "termsOfService": svc.fee.text or ("免费" if svc.fee.free else None),
+        "dateModified": str(svc.reviewed),
+    }
+    if site.url:
+        data["url"] = site.url.rstrip("/") + f"/services/{svc.id}/"
+    data = {k: v for k, v in data.items() if v is not None}
+    # "</" would end the <script> element the JSON sits in.
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def render_service(project: Project, svc: model.Service, art: FlowArt) -> str:
+    category = project.category(svc.category)
+    family = project.family_of(svc.category)
+    flow = project.flows.get(svc.flow) if svc.flow else None
+
+    @dataclass
+    class Ref:
+        policy: model.Policy
+        article: str | None
+
+    return _render(
+        "service.md.j2", s=svc, site=project.site, category=category, family=family, flow=flow,
+        flow_block=flow_block(flow, art) if flow else "",
+        providers=[project.providers[p] for p in svc.providers if p in project.providers],
+        policy_refs=[Ref(project.policies[r.id], r.article) for r in svc.policies if r.id in project.policies],
+        related=[project.services[r] for r in svc.related if r in project.services],
+        jsonld=service_jsonld(project, svc),
+    )
+
+
+def render_flow(project: Project, flow: model.Flow, art: FlowArt) -> str:
+    return _render("flow.md.j2", f=flow, flow_block=flow_block(flow, art),
+                   basis=[project.policies[p] for p in flow.basis if p in project.policies],
+                   services=project.services_using_flow(flow.id))
+
+
+def render_policy(project: Project, policy: model.Policy) -> str:
+    @dataclass
+    class Citation:
+        service: model.Service
+        article: str | None
+
+    citing = [Citation(s, next((r.article for r in s.policies if r.id == policy.id), None))
+              for s in project.services_citing(policy.id)]
+    flows = [f for f in project.flows.values() if policy.id in f.basis]
+    return _render("policy.md.j2", p=policy, kind_name=KIND_NAMES[policy.kind],
+                   status_name=STATUS_NAMES[policy.status], citing=citing, flows=flows)
+
+
+def render_family(project: Project, family: model.Category) -> str:
+    groups = []
+    for cat in [family] + [c for c in project.site.categories if c.parent == family.id]:
+        services = [s for s in project.services.values() if s.category == cat.id]
+        if services:
+            groups.append((cat, sorted(services, key=lambda s: (s.code or "", s.id))))
+    return _render("family.md.j2", fam=family, groups=groups)
+
+
+def render_home(project: Project, art: FlowArt) -> str:
+    families = [(f, sorted(project.services_in_family(f.id), key=lambda s: (s.code or "", s.id)))
+                for f in project.families()]
+    basic = project.flows.get(project.site.basic_flow) if project.site.basic_flow else None
+    return _render("home.md.j2", site=project.site, families=families, basic_flow=basic,
+                   basic_flow_block=flow_block(basic, art, anchor="basic") if basic else "")
+
+
+def render_flows_index(project: Project) -> str:
+    flows = [(f, len(project.services_using_flow(f.id))) for f in project.flows.values()]
+    return _render("flows_index.md.j2", flows=flows)
+
+
+def render_policies_index(project: Project) -> str:
+    groups = []
+    for kind, name in KIND_NAMES.items():
+        policies = [p for p in project.policies.values() if p.kind == kind]
+        if not policies:
+            continue
+        areas: dict[str, list[model.Policy]] = {}
+        for p in sorted(policies, key=lambda p: (p.jurisdiction != "全国", p.jurisdiction, p.number or "", p.id)):
+            areas.setdefault(p.jurisdiction, []).append(p)
+        groups.append((name, list(areas.items())))
+    return _render("policies_index.md.j2", groups=groups, count=len(project.policies), status_names=STATUS_NAMES)
+
+
+def render_info(page: model.InfoPage) -> str:
+    return _render("info.md.j2", page=page)
+
+
+def catalog(project: Project) -> dict:
+    """Everything a machine needs, in one JSON document (``/data/catalog.json``)."""
+    def dump(obj):
+        return obj.model_dump(mode="json", exclude_none=True)
+
+    return {
+        "site": {"title": project.site.title, "publisher": project.site.publisher,
+                 "description": project.site.description, "url": project.site.url},
+        "categories": [dump(c) for c in project.site.categories],
+        "services": [dict(dump(s), url=f"services/{s.id}/",
+                          apply_url=f"/apply/{s.id}" if s.takes_applications else None)
+                     for s in sorted(project.services.values(), key=lambda s: s.id)],
+        "flows": [dict(dump(f), url=f"flows/{f.id}/") for f in sorted(project.flows.values(), key=lambda f: f.id)],
+        "policies": [dict(dump(p), url=f"policies/{p.id}/",
+                          cited_by=[s.id for s in project.services_citing(p.id)])
+                     for p in sorted(project.policies.values(), key=lambda p: p.id)],
+        "providers": [dump(p) for p in project.providers.values()],
+    }
+
+
+def render_docs(project: Project, art: FlowArt) -> dict[str, str]:
+    """The whole generated docs tree as {path: text}."""
+    docs: dict[str, str] = {"index.md": render_home(project, art)}
+    for fam in project.families():
+        docs[f"families/{fam.id}.md"] = render_family(project, fam)
+    for svc in project.services.values():
+        docs[f"services/{svc.id}.md"] = render_service(project, svc, art)
+    docs["flows/index.md"] = render_flows_index(project)
+    for flow in project.flows.values():
+        docs[f"flows/{flow.id}.md"] = render_flow(project, flow, art)
+    docs["policies/index.md"] = render_policies_index(project)
+    for policy in project.policies.values():
+        docs[f"policies/{policy.id}.md"] = render_policy(project, policy)
+    for page in project.site.pages:
+        docs[f"about/{page.id}.md"] = render_info(page)
+    docs["data/catalog.json"] = json.dumps(catalog(project), ensure_ascii=False, indent=1)
+    return docs
+
+
+def nav(project: Project) -> list:
+    """The site navigation, in the order a reader expects."""
+    families = [{f.name: f"families/{f.id}.md"} for f in project.families()]
+    services = []
+    for fam in project.families():
+        items = [f"services/{s.id}.md" for s in sorted(project.services_in_family(fam.id),
+                                                          key=lambda s: (s.code or "", s.id))]
+        services.append({fam.name: [f"families/{fam.id}.md"] + items})
+    flows = ["flows/index.md"] + [f"flows/{f.id}.md" for f in project.flows.values()]
+    policies = ["policies/index.md"] + [f"policies/{p.id}.md" for p in sorted(
+        project.policies.values(), key=lambda p: (list(KIND_NAMES).index(p.kind), p.id))]
+    about = [f"about/{p.id}.md" for p in project.site.pages]
+    out = [{"首页": "index.md"}, {"服务事项": services or families}, {"办理流程": flows}, {"政策法规": policies}]
+    if about:
+        out.append({"服务监督": about})
+    return out
+
+
+def dump_nav(project: Project) -> str:
+    return yaml.safe_dump(nav(project), allow_unicode=True)
