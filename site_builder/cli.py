@@ -71,6 +71,17 @@ def build(project: Path, strict: bool, site_dir: Path | None) -> None:
     click.echo(f"built {result.pages} pages into {result.site_dir} in {result.seconds:.1f} s", err=True)
 
 
+@main.command()
+@_project_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+def preview(project: Path, host: str, port: int) -> None:
+    """Live preview for editors: pages change within seconds of saving a YAML file."""
+    from .preview import preview as run_preview
+
+    run_preview(project, host, port)
+
+
 def _register_backend_commands() -> None:
     # The backend's operator commands (serve, db, user ...) live beside the backend code.
     try:

@@ -52,13 +52,14 @@ class YamlProblem(Exception):
         super().__init__(diagnostic.format())
 
 
-_constructor = yaml.SafeLoader.construct_scalar
-
-
 def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     # Resolve plain scalars the YAML 1.1 way PyYAML does (int, bool, date ...), but keep
     # timestamps as dates, not datetimes, since every date in the content is a day.
-    value = loader.construct_object(node, deep=True)
+    try:
+        value = loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError):
+        # e.g. 2026-13-01 looks like a date but is not one: keep the text, the model reports it.
+        return node.value
     if isinstance(value, dt.datetime):
         return value.date()
     return value

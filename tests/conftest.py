@@ -1,0 +1,96 @@
+"""Shared fixtures: copies of fixture projects in temp folders, a static server, Chromium."""
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import socketserver
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def copy_project(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("site", "site.new", "site.old", ".guide-build", "var"))
+    return dest
+
+
+@pytest.fixture
+def mini(tmp_path) -> Path:
+    """A private copy of the small fixture guide."""
+    return copy_project(FIXTURES / "mini", tmp_path / "mini")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def serve_dir():
+    """Serve a folder over real HTTP on 127.0.0.1; yields a function folder -> base URL."""
+    servers = []
+
+    def start(folder: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for s in servers:
+        s.shutdown()
+        s.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (never `playwright install`)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test`, which installs it on Debian")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def type_like_a_person(page, selector: str, text: str) -> None:
+    """Type into a field the way an IME user does: the text is committed, then a key is released.
+
+    Chinese input methods commit composed text and the committing key fires keyup; Playwright's
+    insert_text plus a key press reproduces that sequence (plain `type` sends no key events
+    for characters that are not on the keyboard).
+    """
+    page.click(selector)
+    for ch in text:
+        if ch.isascii():
+            page.keyboard.press(ch)
+        else:
+            page.keyboard.insert_text(ch)
+    page.keyboard.press("End")

@@ -1,0 +1,108 @@
+"""Every kind of editor mistake → one exact `path:line:col: error: what — how` message."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from site_builder.loader import load_project
+
+SVC = "content/services/drug-testing.yml"
+FLOW = "flows/basic.yml"
+
+CASES = [
+    pytest.param(SVC, "category: testing", "category: testng",
+                 f"{SVC}:5:1: error: unknown category 'testng' — did you mean 'testing'?", id="unknown-category"),
+    pytest.param(SVC, "providers: [lab]", "providers: [labb]",
+                 f"{SVC}:26:13: error: unknown provider 'labb' — did you mean 'lab'?", id="unknown-provider"),
+    pytest.param(SVC, "  - id: drug-law", "  - id: drug-lw",
+                 f"{SVC}:35:5: error: unknown policy 'drug-lw' — did you mean 'drug-law'?", id="unknown-policy"),
+    pytest.param(SVC, "flow: basic", "flow: basik",
+                 f"{SVC}:18:1: error: unknown flow 'basik' — did you mean 'basic'?", id="unknown-flow"),
+    pytest.param(SVC, "related: [quality-training]", "related: [quality-trainin]",
+                 f"{SVC}:41:11: error: unknown related service 'quality-trainin' — did you mean 'quality-training'?",
+                 id="unknown-related"),
+    pytest.param("content/providers.yml", "  - id: lab", "  - id: bureau",
+                 "content/providers.yml:6:5: error: duplicate id 'bureau' — provider ids must be unique", id="duplicate-id"),
+    pytest.param(SVC, "id: drug-testing", "id: drug-test",
+                 f"{SVC}:1:1: error: id 'drug-test' differs from the file name 'drug-testing.yml' — "
+                 "rename the file to 'drug-test.yml' or set 'id: drug-testing'", id="id-not-stem"),
+    pytest.param(SVC, "summary: 企业委托检验检测中心对药品进行检验，出具检验报告。\n", "",
+                 f"{SVC}:1:1: error: missing required field 'summary' — add 'summary:' to this block", id="missing-field"),
+    pytest.param(SVC, "aliases: [药品检验, 送检, 质慧e站送检]", "aliases: 药品检验",
+                 f"{SVC}:4:1: error: wrong type for 'aliases': expected a list, got text — write 'aliases' as a list",
+                 id="wrong-type"),
+    pytest.param(SVC, "reviewed: 2026-11-01", "reviewed: 2026-13-01",
+                 f"{SVC}:64:1: error: bad date '2026-13-01' in 'reviewed' — write dates as YYYY-MM-DD, e.g. 2026-11-25",
+                 id="bad-date"),
+    pytest.param(SVC, "name: 药品检验检测申请", "name: 药品: 检验: 申请",
+                 f"{SVC}:3:9: error: YAML syntax error: mapping values are not allowed here — "
+                 "check indentation, colons and quotes on this line and the one above", id="yaml-syntax"),
+    pytest.param(SVC, "audience: [园区内药品生产企业]", "audience:\n\t- 园区内药品生产企业",
+                 f"{SVC}:9:1: error: tab used for indentation — YAML indents with spaces only; replace the tab with spaces",
+                 id="tab-indent"),
+    pytest.param(FLOW, "    next: done", "    next: gone",
+                 f"{FLOW}:29:5: error: step 'serve' points to unknown step 'gone' — did you mean 'done'?",
+                 id="step-points-nowhere"),
+    pytest.param(FLOW, "  - id: done", "  - id: orphan\n    label: 多余步骤\n    next: done\n  - id: done",
+                 f"{FLOW}:30:5: error: step 'orphan' is unreachable from the start — "
+                 "point a 'next' or a branch of an earlier step at it, or delete it", id="unreachable-step"),
+    pytest.param(FLOW, "    kind: end", "    next: need",
+                 f"{FLOW}:6:1: error: flow 'basic' has no reachable end — add a step with 'kind: end' and lead a path to it",
+                 id="no-reachable-end"),
+    pytest.param(FLOW, "      - when: 材料不全\n        next: fix\n", "",
+                 f"{FLOW}:12:5: error: decision 'accept' has 1 branch(es) — "
+                 "a decision needs at least two 'branches' (when/next)", id="decision-one-branch"),
+    pytest.param(FLOW, "    actor: 企业\n    next: accept", "    actor: 药监局\n    next: accept",
+                 f"{FLOW}:23:5: error: undeclared actor '药监局' — add it to 'actors' at the top of the flow",
+                 id="undeclared-actor"),
+    pytest.param(SVC, "  free: false\n", "  free: false\n  cost: 3\n",
+                 f"{SVC}:25:3: error: unknown field 'cost' — allowed fields: free, text", id="unknown-field"),
+    pytest.param(SVC, "visits: 1", "visits: -1",
+                 f"{SVC}:33:1: error: 'visits' is -1, which is too small — input should be greater than or equal to 0",
+                 id="negative-number"),
+]
+
+
+def mutate(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture changed: {old!r} not in {rel}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def messages(root: Path, severity: str = "error") -> list[str]:
+    project = load_project(root)
+    return [d.format().replace(str(root) + "/", "") for d in project.diagnostics if d.severity == severity]
+
+
+def test_fixture_is_valid(mini):
+    assert messages(mini) == []
+
+
+@pytest.mark.parametrize("rel, old, new, expected", CASES)
+def test_broken_input_is_reported_with_line(mini, rel, old, new, expected):
+    mutate(mini, rel, old, new)
+    assert expected in messages(mini)
+
+
+def test_every_mistake_is_reported_in_one_run(mini):
+    mutate(mini, SVC, "category: testing", "category: testng")
+    mutate(mini, SVC, "providers: [lab]", "providers: [labb]")
+    mutate(mini, FLOW, "    next: done", "    next: gone")
+    errors = messages(mini)
+    assert any("unknown category" in e for e in errors)
+    assert any("unknown provider" in e for e in errors)
+    assert any("unknown step 'gone'" in e for e in errors)
+
+
+def test_stale_review_date_is_a_warning(mini):
+    mutate(mini, "content/services/quality-training.yml", "reviewed: 2026-11-01", "reviewed: 2024-01-02")
+    assert messages(mini) == []
+    assert ("content/services/quality-training.yml:15:1: warning: content last reviewed on 2024-01-02, over a year "
+            "ago — check the facts again and update 'reviewed'") in messages(mini, "warning")
+
+
+def test_placeholder_is_a_warning(mini):
+    warnings = messages(mini, "warning")
+    assert "content/site.yml:25:5: warning: placeholder in 'phone': 【待补充】 — replace it with the confirmed value" in warnings
