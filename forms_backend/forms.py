@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass, field as dc_field
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -446,16 +445,8 @@ def human_size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
-@lru_cache(maxsize=None)
-def _form_class(service_key: tuple) -> type[ApplicationForm]:
-    raise NotImplementedError  # replaced per app below; kept for the type checker
-
-
 def application_form(service: model.Service) -> type[ApplicationForm]:
-    """The form class for one service (built once per service and cached on the service)."""
-    cached = getattr(service, "_form_class", None)
-    if cached is not None:
-        return cached
+    """Build the form class for one service (the app builds each once, at start-up)."""
     attrs: dict[str, Any] = {}
     questions = list(APPLICANT_QUESTIONS)
     for q in APPLICANT_QUESTIONS:
@@ -467,9 +458,7 @@ def application_form(service: model.Service) -> type[ApplicationForm]:
         attrs[q.name] = make_field(q, spec)
     attrs[HONEYPOT] = StringField("网址")
     attrs["questions"] = tuple(questions)
-    cls = type(f"ApplicationForm_{service.id.replace('-', '_')}", (ApplicationForm,), attrs)
-    object.__setattr__(service, "_form_class", cls)
-    return cls
+    return type(f"ApplicationForm_{service.id.replace('-', '_')}", (ApplicationForm,), attrs)
 
 
 class ConfirmForm(FlaskForm):

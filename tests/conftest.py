@@ -53,6 +53,26 @@ def serve_dir():
         s.server_close()
 
 
+def _built(root: Path, tmp_path_factory, name: str):
+    from site_builder.build import build_site
+    from site_builder.loader import load_valid_project
+
+    site = tmp_path_factory.mktemp(name) / "site"
+    result = build_site(root, site_dir=site)
+    return load_valid_project(root), site, result
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory):
+    """The default guide as shipped in content/ and flows/, really built: (project, site, result)."""
+    return _built(ROOT, tmp_path_factory, "shipped")
+
+
+@pytest.fixture(scope="session")
+def songjiang(tmp_path_factory):
+    return _built(ROOT / "examples" / "songjiang", tmp_path_factory, "songjiang")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's chromium driven by Playwright (never `playwright install`)."""

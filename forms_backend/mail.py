@@ -1,0 +1,205 @@
+"""Mail: a notice to the service's staff and an acknowledgement to the applicant.
+
+Messages are written to the ``mail_queue`` table in the same transaction as the application,
+so a failed send never loses anything: a background thread in each process claims due
+messages, sends them through SMTP (``GUIDE_SMTP_*``) or, when no SMTP host is configured,
+writes them as .eml files to ``<data dir>/outbox/``, and retries failures with growing delays.
+Logs name the message id and kind, never an address or an answer.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import smtplib
+import ssl
+import threading
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from .storage import QueuedMail, Storage, utcnow
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600)  # seconds, then give up
+POLL_SECONDS = 30.0
+HOUSEKEEPING_SECONDS = 3600.0
+
+
+class MailError(Exception):
+    """A message could not be handed to the SMTP server or written to the outbox."""
+
+
+def staff_address(project, service) -> str | None:
+    """Who hears about a new application: the form's notify, the provider, else the guide's staff."""
+    if service.application and service.application.notify:
+        return service.application.notify
+    for pid in service.providers:
+        provider = project.providers.get(pid)
+        if provider and provider.email:
+            return provider.email
+    return project.site.staff_email if project.site else None
+
+
+def compose(*, site_title: str, service, ref: str, submitted: str, record: dict, summary: list[dict],
+            staff_to: str | None, track_url: str, contact: str) -> list[dict]:
+    """The two messages of a new application (as mail_queue rows, without ids)."""
+    next_steps = (service.application.next_steps or "").strip() if service.application else ""
+    ack = "\n".join([
+        f"{record['contact_name']}，您好：",
+        "",
+        f"{record['org_name']}提交的“{service.name}”在线申请已收到。",
+        f"申请编号：{ref}",
+        f"提交时间：{submitted}",
+        "",
+        *(["接下来：", next_steps, ""] if next_steps else []),
+        f"查询办理进度：打开 {track_url} ，输入申请编号和申请时填写的联系电话。",
+        "",
+        *([f"如有疑问，请联系：{contact}", ""] if contact else []),
+        f"本邮件由{site_title}在线申请系统自动发送，请勿直接回复。",
+    ])
+    messages = [{"kind": "applicant_ack", "to": record["email"],
+                 "subject": f"申请已收到：{service.name}（申请编号 {ref}）", "body": ack}]
+    if staff_to:
+        lines = [f"收到一份新的在线申请。", "", f"申请编号：{ref}", f"服务事项：{service.name}（{service.id}）",
+                 f"提交时间：{submitted}", ""]
+        for row in summary:
+            lines.append(f"{row['label']}：{row['display']}")
+        lines += ["", "附件保存在服务器的上传目录中，不随邮件发送。"]
+        messages.append({"kind": "staff_notice", "to": staff_to,
+                         "subject": f"新的在线申请：{service.name} {ref}", "body": "\n".join(lines)})
+    return messages
+
+
+def build_message(mail: QueuedMail, sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = mail.to_addr
+    msg["Subject"] = mail.subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(mail.body, charset="utf-8")
+    return msg
+
+
+class Transport:
+    """Where messages go: an SMTP server, or the outbox folder when none is configured."""
+
+    def __init__(self, config: dict[str, Any]):
+        self.host = config.get("GUIDE_SMTP_HOST") or ""
+        self.port = int(config.get("GUIDE_SMTP_PORT") or 25)
+        self.user = config.get("GUIDE_SMTP_USER") or ""
+        self.password = config.get("GUIDE_SMTP_PASSWORD") or ""
+        self.starttls = bool(config.get("GUIDE_SMTP_STARTTLS"))
+        self.sender = config.get("GUIDE_MAIL_FROM") or "noreply@localhost"
+        self.outbox = Path(config["OUTBOX_DIR"])
+
+    def send_all(self, mails: list[QueuedMail]) -> tuple[list[int], dict[int, str]]:
+        """Send each message; return the ids sent and an error per id that failed."""
+        if not self.host:
+            return self._to_outbox(mails)
+        sent, failed = [], {}
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=15) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password)
+                for mail in mails:
+                    try:
+                        smtp.send_message(build_message(mail, self.sender))
+                        sent.append(mail.id)
+                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
+                            smtplib.SMTPSenderRefused) as exc:
+                        failed[mail.id] = f"{type(exc).__name__}: {exc}"
+        except (OSError, smtplib.SMTPException) as exc:
+            for mail in mails:
+                if mail.id not in sent:
+                    failed.setdefault(mail.id, f"{type(exc).__name__}: {exc}")
+        return sent, failed
+
+    def _to_outbox(self, mails: list[QueuedMail]) -> tuple[list[int], dict[int, str]]:
+        sent, failed = [], {}
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+        for mail in mails:
+            path = self.outbox / f"{stamp}-{mail.id:06d}-{mail.kind}.eml"
+            tmp = path.with_suffix(".tmp")
+            try:
+                tmp.write_bytes(bytes(build_message(mail, self.sender)))
+                os.replace(tmp, path)
+                sent.append(mail.id)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                failed[mail.id] = f"{type(exc).__name__}: {exc}"
+        return sent, failed
+
+
+def deliver_due(storage: Storage, config: dict[str, Any], *, limit: int = 50) -> tuple[int, int]:
+    """Send every message that is due now; return (sent, failed) counts."""
+    mails = storage.claim_due_mail(limit=limit)
+    if not mails:
+        return 0, 0
+    sent, failed = Transport(config).send_all(mails)
+    storage.mail_sent(sent)
+    by_id = {m.id: m for m in mails}
+    for mail_id, error in failed.items():
+        attempts = by_id[mail_id].attempts + 1
+        retry_at = (utcnow() + dt.timedelta(seconds=RETRY_DELAYS[attempts - 1])
+                    if attempts <= len(RETRY_DELAYS) else None)
+        storage.mail_failed(mail_id, error, retry_at=retry_at)
+        log.warning("mail %s (%s) not sent, attempt %s: %s%s", mail_id, by_id[mail_id].kind, attempts,
+                    error.split(":")[0], "" if retry_at else "; giving up, staff must follow up")
+    for mail_id in sent:
+        log.info("mail %s (%s) sent", mail_id, by_id[mail_id].kind)
+    return len(sent), len(failed)
+
+
+class Background:
+    """One thread per process: sends queued mail when woken (or every 30 s), tidies hourly."""
+
+    def __init__(self, app):
+        self.app = app
+        self._event = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = None
+        self._stop = False
+        self._lock = threading.Lock()
+
+    def wake(self) -> None:
+        with self._lock:
+            # After a fork (gunicorn --preload) the parent's thread does not exist in the child.
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._event = threading.Event()
+                self._thread = threading.Thread(target=self._run, name="guide-background", daemon=True)
+                self._thread.start()
+        self._event.set()
+
+    def stop(self) -> None:
+        self._stop = True
+        self._event.set()
+
+    def _run(self) -> None:
+        from . import housekeeping
+
+        last_tidy = 0.0
+        clock = threading.Event()
+        while not self._stop:
+            self._event.wait(POLL_SECONDS)
+            self._event.clear()
+            if self._stop:
+                break
+            try:
+                with self.app.app_context():
+                    deliver_due(self.app.extensions["guide"].storage, self.app.config)
+                    now = dt.datetime.now().timestamp()
+                    if now - last_tidy > HOUSEKEEPING_SECONDS:
+                        housekeeping(self.app)
+                        last_tidy = now
+            except Exception:  # keep the thread alive; the queue keeps the work
+                log.exception("background mail/housekeeping run failed")
+                clock.wait(5)

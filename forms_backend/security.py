@@ -1,0 +1,108 @@
+"""Security plumbing: secret key, CSRF, rate limits, proxy headers, response headers, cookies."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+csrf = CSRFProtect()
+
+# endpoint -> limits for POSTs from one client address. Tracking is the one a guesser would
+# hammer; the others only stop floods.
+LIMITS = {
+    "apply.form": "30 per minute; 300 per hour",
+    "apply.confirm": "20 per minute; 200 per hour",
+    "track.lookup": "10 per minute; 60 per hour",
+}
+
+# Backend pages load nothing but our own CSS and (for the print button) one script file.
+BACKEND_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+               "font-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+               "object-src 'none'")
+# The static guide's pages carry Material's inline bootstrap scripts, so they only get the
+# framing rule; their CSP belongs to the web server that serves site/ in production.
+STATIC_CSP = "frame-ancestors 'none'"
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """The key in <data dir>/secret_key, made once; every worker process reads the same one."""
+    path = data_dir / "secret_key"
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        # link() fails if another worker got there first: then both use that worker's key.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds a key that is too short; delete the file to make a new one")
+    return key
+
+
+def init_app(app: Flask) -> Limiter:
+    cfg = app.config
+    if cfg.get("GUIDE_TRUSTED_PROXIES"):
+        n = int(cfg["GUIDE_TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+    cfg.setdefault("SESSION_COOKIE_NAME", "guide_session")
+    cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    cfg.setdefault("SESSION_COOKIE_SECURE", bool(cfg.get("GUIDE_COOKIE_SECURE")))
+    cfg.setdefault("MAX_CONTENT_LENGTH", int(float(cfg.get("GUIDE_MAX_REQUEST_MB", 30)) * 1024 * 1024))
+    # A long form can take a while to fill in; the token lives as long as the browser session.
+    cfg.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    cfg.setdefault("WTF_CSRF_SSL_STRICT", True)
+    csrf.init_app(app)
+    cfg.setdefault("RATELIMIT_ENABLED", bool(cfg.get("GUIDE_RATELIMIT_ENABLED", True)))
+    cfg.setdefault("RATELIMIT_STORAGE_URI", cfg.get("GUIDE_RATELIMIT_STORAGE_URI") or "memory://")
+    cfg.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    limiter = Limiter(get_remote_address, app=app)
+    app.after_request(_headers)
+    return limiter
+
+
+def apply_limits(app: Flask, limiter: Limiter) -> None:
+    """Wrap the views named in LIMITS (call after the blueprints are registered)."""
+    for endpoint, rule in LIMITS.items():
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = limiter.limit(rule, methods=["POST"])(view)
+
+
+def _headers(response):
+    h = response.headers
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.blueprint is None and request.endpoint == "site.page":
+        h.setdefault("Content-Security-Policy", STATIC_CSP)
+    else:
+        h.setdefault("Content-Security-Policy", BACKEND_CSP)
+        if response.mimetype == "text/html":
+            # Pages with answers or a reference number must not linger in shared caches.
+            h.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,221 @@
+"""Uploaded files: checked by content, size-limited, stored outside the web root under new names.
+
+The browser's file name and Content-Type are not trusted: the kind of file is read from its
+first bytes (``filetype``) and must be one the field's ``accept`` list allows. Files are written
+to ``<data dir>/uploads/`` as ``<random>.<kind>``; the applicant's file name is kept only in the
+database, for display. Nothing here serves files inline: ``send_upload`` always sends an
+attachment with a sandboxing CSP, for the staff console.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from flask import send_from_directory
+
+CHUNK = 64 * 1024
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP = (b"PK\x03\x04",)
+
+# accept name (as editors write it) -> kinds, as detected from content, that satisfy it.
+KINDS: dict[str, tuple[str, ...]] = {
+    "pdf": ("pdf",), "jpg": ("jpg",), "jpeg": ("jpg",), "png": ("png",), "gif": ("gif",),
+    "webp": ("webp",), "bmp": ("bmp",), "tif": ("tif",), "tiff": ("tif",), "heic": ("heic",),
+    "doc": ("doc",), "docx": ("docx",), "xls": ("xls",), "xlsx": ("xlsx",), "ppt": ("ppt",),
+    "pptx": ("pptx",), "odt": ("odt",), "ods": ("ods",), "odp": ("odp",), "rtf": ("rtf",),
+    "zip": ("zip",), "rar": ("rar",), "7z": ("7z",),
+    "ofd": ("ofd",), "txt": ("txt",), "csv": ("csv",),
+}
+# Container formats whose exact kind content sniffing cannot always tell apart; the file's
+# extension decides among the members of the container it really is.
+OLE_KINDS = ("doc", "xls", "ppt")
+ZIP_KINDS = ("docx", "xlsx", "pptx", "odt", "ods", "odp", "ofd", "zip")
+TEXT_KINDS = ("txt", "csv")
+CONTENT_TYPES = {
+    "pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+    "webp": "image/webp", "bmp": "image/bmp", "tif": "image/tiff", "heic": "image/heic",
+    "doc": "application/msword", "xls": "application/vnd.ms-excel", "ppt": "application/vnd.ms-powerpoint",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text", "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "odp": "application/vnd.oasis.opendocument.presentation", "rtf": "application/rtf",
+    "zip": "application/zip", "rar": "application/vnd.rar", "7z": "application/x-7z-compressed",
+    "ofd": "application/ofd", "txt": "text/plain", "csv": "text/csv",
+}
+
+
+class UploadRejected(Exception):
+    """The file may not be kept; ``key`` names the message in forms.MESSAGES."""
+
+    def __init__(self, key: str, **params):
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass
+class Received:
+    """A file that passed every check and now sits in the uploads folder."""
+    field_id: str
+    original_name: str
+    stored_name: str
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def unknown_accepts(accept: list[str]) -> list[str]:
+    return [a for a in accept if a.lower().lstrip(".") not in KINDS]
+
+
+def accept_label(accept: list[str]) -> str:
+    return "、".join(a.upper() for a in accept)
+
+
+def safe_name(name: str) -> str:
+    """The applicant's file name, reduced to something safe to show and to put in a header."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "", name).strip(" .")
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[:110] + dot + ext[:8]) if dot else name[:120]
+    return name or "未命名文件"
+
+
+def _extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def detect(head: bytes, name: str) -> str | None:
+    """The kind of file these first bytes start, or None when we cannot tell."""
+    ext = _extension(name)
+    guess = filetype.guess(head)
+    if guess is not None:
+        kind = guess.extension
+        if kind == "zip" and ext in ZIP_KINDS:
+            return ext
+        return kind
+    if head.startswith(OLE):
+        return ext if ext in OLE_KINDS else "ole"
+    if head.startswith(ZIP):
+        return ext if ext in ZIP_KINDS else "zip"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    if _is_text(head):
+        return ext if ext in TEXT_KINDS else "txt"
+    return None
+
+
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+            return True
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut at the end of the sample is still text.
+            if exc.start >= len(head) - 3:
+                return True
+    return False
+
+
+def allowed(kind: str | None, accept: list[str]) -> bool:
+    return kind is not None and any(kind in KINDS.get(a.lower().lstrip("."), ()) for a in accept)
+
+
+def receive(storage, *, field_id: str, accept: list[str], max_mb: float, folder: Path) -> Received:
+    """Check an uploaded file (werkzeug FileStorage) and write it under a generated name.
+
+    Raises UploadRejected for an empty file, one over ``max_mb``, or content of a kind the
+    field does not accept; nothing is left on disk then.
+    """
+    limit = int(max_mb * 1024 * 1024)
+    stream = storage.stream
+    size = _size(stream)
+    if size == 0:
+        raise UploadRejected("file_empty")
+    if size is not None and size > limit:
+        raise UploadRejected("file_too_large", max_mb=_mb(limit), size_mb=_mb(size))
+    original = safe_name(storage.filename or "")
+    head = stream.read(8192)
+    if not head:
+        raise UploadRejected("file_empty")
+    kind = detect(head, original)
+    if not allowed(kind, accept):
+        raise UploadRejected("file_type", accept=accept_label(accept))
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = f"{secrets.token_hex(16)}.{kind}"
+    path = folder / stored
+    digest = hashlib.sha256()
+    written = 0
+    try:
+        with open(path, "xb") as out:
+            chunk = head
+            while chunk:
+                written += len(chunk)
+                if written > limit:
+                    raise UploadRejected("file_too_large", max_mb=_mb(limit), size_mb=_mb(written) + "+")
+                digest.update(chunk)
+                out.write(chunk)
+                chunk = stream.read(CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return Received(field_id, original, stored, kind, CONTENT_TYPES.get(kind, "application/octet-stream"),
+                    written, digest.hexdigest())
+
+
+def _size(stream) -> int | None:
+    try:
+        here = stream.tell()
+        stream.seek(0, os.SEEK_END)
+        end = stream.tell()
+        stream.seek(here)
+        return end - here
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f}".rstrip("0").rstrip(".")
+
+
+def discard(folder: Path, names: list[str]) -> None:
+    for name in names:
+        if "/" in name or name.startswith("."):
+            continue
+        (folder / name).unlink(missing_ok=True)
+
+
+def orphans(folder: Path, known, older_than: float = 86400) -> list[str]:
+    """Files in the folder that no database row names (a crash between write and insert)."""
+    if not folder.is_dir():
+        return []
+    cutoff = time.time() - older_than
+    found = []
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff and not known(path.name):
+            found.append(path.name)
+    return found
+
+
+def send_upload(folder: Path, stored_name: str, original_name: str):
+    """Send a stored file as a download, never rendered by the browser."""
+    response = send_from_directory(folder, stored_name, as_attachment=True, download_name=original_name,
+                                   mimetype="application/octet-stream", max_age=0)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

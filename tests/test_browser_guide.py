@@ -1,0 +1,91 @@
+"""A reader in Debian Chromium: search in Chinese, open a service, see its flow; nothing external."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+
+from .conftest import type_like_a_person
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def search(page, base: str, query: str) -> list[str]:
+    page.goto(base + "/", wait_until="networkidle")
+    type_like_a_person(page, ".md-search__input", query)
+    page.wait_for_selector(".md-search-result__item", timeout=10000)
+    return [t.replace("\u200b", "") for t in page.locator(".md-search-result__item h1, .md-search-result__item h2")
+            .all_inner_texts()]
+
+
+def pick_service(project, words):
+    return next(s for s in project.services.values() if all(w in s.name for w in words))
+
+
+@pytest.mark.parametrize("query, words", [
+    ("计量器具检定", ("计量器具", "检定")),
+    ("特种设备使用登记", ("特种设备", "登记")),
+    ("质慧e站", ()),
+])
+def test_chinese_query_finds_the_service(shipped, serve_dir, page, query, words):
+    project, site, _ = shipped
+    base = serve_dir(site)
+    titles = search(page, base, query)
+    assert titles, f"no result for {query}"
+    if words:
+        svc = pick_service(project, words)
+        assert any(svc.name in t for t in titles[:5]), titles
+
+
+def test_reader_searches_opens_service_and_sees_its_flow(shipped, serve_dir, page, artifacts):
+    project, site, _ = shipped
+    base = serve_dir(site)
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname not in ("127.0.0.1",)
+            and not r.url.startswith("data:") else None)
+    svc = next(s for s in project.services.values() if s.flow and s.aliases)
+    alias = svc.aliases[0]
+    search(page, base, alias)
+    page.locator(".md-search-result__link", has_text=svc.name.replace(" ", "")[:4]).first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").first.inner_text().replace("\u200b", "") == svc.name
+    diagram = page.locator("svg.guide-flow-svg").first
+    assert diagram.is_visible()
+    box = diagram.bounding_box()
+    assert box["width"] > 150 and box["height"] > 150
+    flow = project.flows[svc.flow]
+    steps = page.locator("ol.guide-steps > li")
+    assert steps.count() == len(flow.steps)
+    assert flow.steps[0].label in steps.first.inner_text()
+    if svc.takes_applications:
+        assert page.get_by_role("link", name="在线申请").first.get_attribute("href") == f"/apply/{svc.id}"
+    page.screenshot(path=str(artifacts / "service-page.png"), full_page=True)
+    assert outside == []
+
+
+def test_dark_palette_draws_the_flow_in_light_lines(shipped, serve_dir, browser, artifacts):
+    project, site, _ = shipped
+    base = serve_dir(site)
+    context = browser.new_context(color_scheme="dark", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    fid = next(iter(project.flows))
+    page.goto(f"{base}/flows/{fid}/", wait_until="networkidle")
+    fill = page.evaluate("getComputedStyle(document.querySelector('.guide-flow-svg text')).fill")
+    # Light text on the dark (slate) background: every channel well above mid-grey.
+    channels = [int(x) for x in fill[fill.index("(") + 1:fill.index(")")].split(",")[:3]]
+    assert min(channels) > 150, fill
+    page.screenshot(path=str(artifacts / "flow-dark.png"), full_page=True)
+    context.close()
+
+
+def test_print_view_hides_navigation_and_shows_url(shipped, serve_dir, page):
+    project, site, _ = shipped
+    base = serve_dir(site)
+    sid = next(iter(project.services))
+    page.goto(f"{base}/services/{sid}/", wait_until="networkidle")
+    page.emulate_media(media="print")
+    assert not page.locator(".md-header").is_visible()
+    assert not page.locator(".md-sidebar--primary").is_visible()
+    meta = page.locator(".guide-print-meta")
+    assert meta.is_visible()
+    assert f"/services/{sid}/" in meta.inner_text() and "核验日期" in meta.inner_text()

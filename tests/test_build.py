@@ -1,0 +1,182 @@
+"""Real `mkdocs build` of the fixture guide, the shipped guide and the Songjiang guide."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from site_builder.build import build_site, ensure_built, is_stale
+from site_builder.errors import ContentError
+
+from .conftest import ROOT
+
+GUIDE = str(ROOT / ".venv" / "bin" / "guide")
+
+
+class Resources(HTMLParser):
+    """Every URL a page loads by itself (scripts, styles, images, frames) — not plain links."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+        self.meta: dict[str, str] = {}
+        self.jsonld: list[str] = []
+        self._in_jsonld = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "img", "iframe", "source") and a.get("src"):
+            self.urls.append(a["src"])
+        if tag == "link" and a.get("rel") in ("stylesheet", "preload", "icon", "modulepreload") and a.get("href"):
+            self.urls.append(a["href"])
+        if tag == "meta" and a.get("name"):
+            self.meta[a["name"]] = a.get("content", "")
+        self._in_jsonld = tag == "script" and a.get("type") == "application/ld+json"
+
+    def handle_data(self, data):
+        if self._in_jsonld:
+            self.jsonld.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_jsonld = False
+
+
+def parse_page(path: Path) -> Resources:
+    p = Resources()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["shipped", "songjiang"])
+def test_guide_builds_with_every_page(request, which):
+    project, site, result = request.getfixturevalue(which)
+    assert (site / "index.html").exists()
+    for fam in project.families():
+        assert (site / "families" / fam.id / "index.html").exists()
+    for sid, svc in project.services.items():
+        page = site / "services" / sid / "index.html"
+        html = page.read_text(encoding="utf-8")
+        parsed = parse_page(page)
+        assert svc.name in html
+        assert parsed.meta["description"] == svc.summary
+        ld = json.loads(parsed.jsonld[0])
+        assert ld["@type"] == "GovernmentService" and ld["name"] == svc.name
+        if svc.flow:
+            assert 'class="guide-flow-svg"' in html and 'class="guide-steps"' in html
+        if svc.takes_applications:
+            assert f'href="/apply/{sid}"' in html
+    for fid in project.flows:
+        html = (site / "flows" / fid / "index.html").read_text(encoding="utf-8")
+        assert html.count("<svg class=\"guide-flow-svg\"") == 1
+    assert (site / "search" / "search_index.json").exists()
+    assert result.pages >= len(project.services) + len(project.policies) + len(project.flows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["shipped", "songjiang"])
+def test_policy_pages_link_back_to_citing_services(request, which):
+    project, site, _ = request.getfixturevalue(which)
+    for pid, policy in project.policies.items():
+        html = (site / "policies" / pid / "index.html").read_text(encoding="utf-8")
+        for svc in project.services_citing(pid):
+            assert f'href="../../services/{svc.id}/"' in html, (pid, svc.id)
+        if policy.measures:
+            for m in policy.measures:
+                assert m.title in html
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["shipped", "songjiang"])
+def test_catalog_json_agrees_with_yaml(request, which):
+    project, site, _ = request.getfixturevalue(which)
+    data = json.loads((site / "data" / "catalog.json").read_text(encoding="utf-8"))
+    assert {s["id"] for s in data["services"]} == set(project.services)
+    assert {f["id"] for f in data["flows"]} == set(project.flows)
+    assert {p["id"] for p in data["policies"]} == set(project.policies)
+    for p in data["policies"]:
+        assert set(p["cited_by"]) == {s.id for s in project.services_citing(p["id"])}
+    # The catalog repeats the YAML, value for value.
+    root = project.root / "content" / "services"
+    for s in data["services"]:
+        raw = yaml.safe_load((root / f"{s['id']}.yml").read_text(encoding="utf-8"))
+        assert s["name"] == raw["name"] and s["summary"] == raw["summary"].strip()
+        assert s["category"] == raw["category"]
+
+
+@pytest.mark.slow
+def test_built_site_loads_nothing_from_other_hosts(shipped):
+    _, site, _ = shipped
+    for page in site.rglob("*.html"):
+        for url in parse_page(page).urls:
+            assert not re.match(r"^(https?:)?//", url), f"{page}: loads {url}"
+    for css in site.rglob("*.css"):
+        assert not re.search(r"@import\s+url\(\s*['\"]?https?:", css.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_search_index_is_utf8_and_knows_aliases(shipped):
+    project, site, result = shipped
+    raw = (site / "search" / "search_index.json").read_bytes()
+    assert b"\\u" not in raw[:20000]  # written as UTF-8, not as \u escapes
+    assert result.search_index_bytes < result.search_index_bytes_before
+    text = raw.decode("utf-8")
+    alias = next(a for s in project.services.values() for a in s.aliases)
+    assert alias.split()[0] in text.replace("\u200b", "")
+
+
+def test_failed_build_keeps_the_last_good_site(mini, tmp_path):
+    site = tmp_path / "site"
+    build_site(mini, site_dir=site)
+    before = (site / "index.html").read_bytes()
+    svc = mini / "content" / "services" / "drug-testing.yml"
+    svc.write_text(svc.read_text(encoding="utf-8").replace("flow: basic", "flow: nowhere"), encoding="utf-8")
+    with pytest.raises(ContentError) as err:
+        build_site(mini, site_dir=site)
+    assert "unknown flow 'nowhere'" in str(err.value)
+    assert (site / "index.html").read_bytes() == before
+    assert not (tmp_path / "site.new").exists()
+
+
+def test_cli_build_exits_1_and_names_the_line(mini):
+    svc = mini / "content" / "services" / "drug-testing.yml"
+    svc.write_text(svc.read_text(encoding="utf-8").replace("category: testing", "category: nope"), encoding="utf-8")
+    proc = subprocess.run([GUIDE, "build", "--project", str(mini)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "drug-testing.yml:5:1: error: unknown category 'nope'" in proc.stderr
+    assert not (mini / "site").exists()
+
+
+def test_check_strict_fails_on_warnings_only_when_asked(mini):
+    ok = subprocess.run([GUIDE, "check", "--project", str(mini)], capture_output=True, text=True)
+    strict = subprocess.run([GUIDE, "check", "--strict", "--project", str(mini)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "0 error(s), 1 warning(s)" in ok.stderr
+    assert strict.returncode == 1 and "warning: placeholder" in strict.stderr
+
+
+def test_ensure_built_rebuilds_only_when_stale(mini, tmp_path):
+    site = tmp_path / "site"
+    assert is_stale(mini, site)
+    ensure_built(mini, site)
+    assert not is_stale(mini, site)
+    stamp = (site / ".guide-build-stamp").stat().st_mtime
+    ensure_built(mini, site)
+    assert (site / ".guide-build-stamp").stat().st_mtime == stamp
+    svc = mini / "content" / "services" / "quality-training.yml"
+    svc.write_text(svc.read_text(encoding="utf-8").replace("质量管理能力提升培训", "质量管理培训班"), encoding="utf-8")
+    assert is_stale(mini, site)
+    ensure_built(mini, site)
+    assert "质量管理培训班" in (site / "services" / "quality-training" / "index.html").read_text(encoding="utf-8")
+
+
+def test_mixed_latin_chinese_name_is_one_search_token(mini, tmp_path):
+    site = tmp_path / "site"
+    build_site(mini, site_dir=site)
+    text = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "\u200b质慧e站\u200b" in text
