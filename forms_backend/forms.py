@@ -55,7 +55,7 @@ USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
 MOBILE = re.compile(r"1[3-9][0-9]{9}")
 LANDLINE = re.compile(r"(0[1-9][0-9]{1,2})([2-9][0-9]{6,7})")
-EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#|-)([0-9]{1,6})$", re.IGNORECASE)
+EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x|#|-)\s*[0-9]{1,6}$", re.IGNORECASE)
 
 DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 2000, "email": 254, "phone": 40, "uscc": 18}
 DEFAULT_MAX_MB = 10.0

@@ -98,7 +98,7 @@ def _headers(response):
     h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.blueprint is None and request.endpoint == "site.page":
+    if request.blueprint == "site":
         h.setdefault("Content-Security-Policy", STATIC_CSP)
     else:
         h.setdefault("Content-Security-Policy", BACKEND_CSP)

@@ -496,6 +496,9 @@ class Storage:
         keys = ("token", "field_id", "original_name", "stored_name", "kind", "content_type", "size", "sha256")
         return [dict(zip(keys, r)) for r in rows]
 
+    def upload_known(self, stored_name: str) -> bool:
+        return self._one("SELECT 1 FROM uploads WHERE stored_name = ?", (stored_name,)) is not None
+
     def count_applications(self) -> int:
         return self._one("SELECT count(*) FROM applications")[0]
 

@@ -103,6 +103,7 @@ def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = N
     try:
         engine.build(config, staging)
         sizes = engine.compact_search_index(staging)
+        engine.patch_search_worker(staging)
         search_terms.join_mixed_terms(staging, project)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -77,3 +77,32 @@ def compact_search_index(site_dir: Path) -> tuple[int, int] | None:
     out = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     path.write_bytes(out)
     return len(raw), len(out)
+
+
+# Material 9.8 segments a Han query against the index vocabulary but never lets a word reach
+# the query's last character: "电梯" is searched as "电", "检定" as "检". These two loop bounds
+# are the whole fix; if an upgrade changes the code, we say so instead of failing silently.
+_WORKER_FIXES = [
+    ("for(let o=s+1;o<t.length;o++)t.slice(s,o)in e&&(n[s]=o-s)",
+     "for(let o=s+1;o<=t.length;o++)t.slice(s,o)in e&&(n[s]=o-s)"),
+    ("n[a]&&a<t.length-1&&(i[s++]=a)", "n[a]&&a<t.length&&(i[s++]=a)"),
+]
+
+
+def patch_search_worker(site_dir: Path) -> bool:
+    """Fix the query segmentation of Material's search worker in the built site."""
+    workers = list((site_dir / "assets" / "javascripts" / "workers").glob("search.*.min.js"))
+    if not workers:
+        return False
+    patched = False
+    for worker in workers:
+        code = worker.read_text(encoding="utf-8")
+        if all(code.count(old) == 1 for old, _ in _WORKER_FIXES):
+            for old, new in _WORKER_FIXES:
+                code = code.replace(old, new)
+            worker.write_text(code, encoding="utf-8")
+            patched = True
+    if not patched:
+        logging.getLogger(__name__).warning(
+            "search worker not patched: Material's code changed; check Chinese queries by hand")
+    return patched

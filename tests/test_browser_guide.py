@@ -48,7 +48,7 @@ def test_reader_searches_opens_service_and_sees_its_flow(shipped, serve_dir, pag
     search(page, base, alias)
     page.locator(".md-search-result__link", has_text=svc.name.replace(" ", "")[:4]).first.click()
     page.wait_for_load_state("networkidle")
-    assert page.locator("h1").first.inner_text().replace("\u200b", "") == svc.name
+    assert page.locator("h1").first.inner_text().replace("¶", "").strip() == svc.name
     diagram = page.locator("svg.guide-flow-svg").first
     assert diagram.is_visible()
     box = diagram.bounding_box()

@@ -1,0 +1,215 @@
+"""Applications: form → check your answers → submit → confirmation with a reference number.
+
+Works without JavaScript. Answers live server-side in a draft (``drafts`` table) whose random
+token sits in the session; uploaded files are saved as soon as they pass their checks, so a
+form returned with errors does not ask for them again. The check-answers page carries the
+draft's one-time submission token: a double click or a replayed POST finds the draft already
+submitted and shows the same confirmation.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+
+from . import mail, uploads
+from .forms import ERROR_SUMMARY_TITLE, ApplicationForm, ConfirmForm, phone_key
+from .storage import DraftNotFound, StaleSubmission
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("apply", __name__, url_prefix="/apply")
+
+MAX_REFS_IN_SESSION = 10
+
+
+def _guide():
+    return current_app.extensions["guide"]
+
+
+def _service_and_form(service_id: str):
+    guide = _guide()
+    form_class = guide.forms.get(service_id)
+    if form_class is None:
+        abort(404)
+    return guide.project.services[service_id], form_class
+
+
+def _draft_token(service_id: str) -> str | None:
+    return (session.get("drafts") or {}).get(service_id)
+
+
+def _remember_draft(service_id: str, token: str) -> None:
+    drafts = dict(session.get("drafts") or {})
+    drafts[service_id] = token
+    session["drafts"] = drafts
+
+
+def _open_draft(service_id: str):
+    """This session's unsubmitted draft for the service, or None."""
+    token = _draft_token(service_id)
+    if not token:
+        return None
+    draft = _guide().storage.get_draft(token)
+    if draft is None or draft.application_id is not None or draft.service_id != service_id:
+        return None
+    return draft
+
+
+@bp.get("/")
+def index():
+    guide = _guide()
+    services = [guide.project.services[sid] for sid in guide.forms]
+    return render_template("apply/index.html", services=services)
+
+
+@bp.route("/<service_id>", methods=["GET", "POST"])
+def form(service_id: str):
+    service, form_class = _service_and_form(service_id)
+    storage = _guide().storage
+    draft = _open_draft(service_id)
+    existing = draft.files if draft else {}
+    if request.method == "POST":
+        form = form_class(existing_files=existing)
+        valid = form.validate()
+        received = form.received_files()
+        if form.tripped_honeypot():
+            uploads.discard(current_app.config["UPLOAD_DIR"], [r.stored_name for r in received])
+            log.info("honeypot field filled on %s; request refused", request.path)
+            abort(400)
+        token = draft.token if draft else secrets.token_urlsafe(24)
+        if valid or received:
+            try:
+                draft = storage.save_draft(token, service_id, answers=form.answers() if valid else None,
+                                           new_files=received)
+            except DraftNotFound:
+                # Submitted in another tab meanwhile: start a new draft for this new answer set.
+                token = secrets.token_urlsafe(24)
+                draft = storage.save_draft(token, service_id, answers=form.answers() if valid else None,
+                                           new_files=received)
+            _remember_draft(service_id, token)
+            form.existing_files = draft.files
+        if valid:
+            return redirect(url_for(".check", service_id=service_id), 303)
+        return render_template("apply/form.html", service=service, form=form, errors=form.error_list(),
+                               summary_title=ERROR_SUMMARY_TITLE, focus=None)
+    if draft and draft.answers:
+        form = form_class(data=form_class.initial_data(draft.answers), existing_files=existing)
+    else:
+        form = form_class(existing_files=existing)
+    focus = request.args.get("change")
+    if focus not in {q.name for q in form_class.questions}:
+        focus = None
+    return render_template("apply/form.html", service=service, form=form, errors=[], focus=focus,
+                           summary_title=ERROR_SUMMARY_TITLE)
+
+
+@bp.get("/<service_id>/check")
+def check(service_id: str):
+    service, form_class = _service_and_form(service_id)
+    draft = _open_draft(service_id)
+    if draft is None or draft.answers is None:
+        token = _draft_token(service_id)
+        submitted = _guide().storage.get_draft(token) if token else None
+        if submitted is not None and submitted.ref:
+            return redirect(url_for(".done", ref=submitted.ref), 303)
+        return redirect(url_for(".form", service_id=service_id), 303)
+    rows = form_class.summary(draft.answers, draft.files)
+    confirm = ConfirmForm(data={"submission": draft.submit_token})
+    return render_template("apply/check.html", service=service, rows=rows, form=confirm)
+
+
+@bp.post("/<service_id>/submit")
+def confirm(service_id: str):
+    service, form_class = _service_and_form(service_id)
+    guide = _guide()
+    confirm_form = ConfirmForm()
+    token = _draft_token(service_id)
+    if not confirm_form.validate() or not token or not confirm_form.submission.data:
+        flash("申请已过期，请重新填写。", "warning")
+        return redirect(url_for(".form", service_id=service_id), 303)
+    draft = guide.storage.get_draft(token)
+    if draft is None:
+        flash("申请已过期，请重新填写。", "warning")
+        return redirect(url_for(".form", service_id=service_id), 303)
+    if draft.ref:
+        return _done_redirect(draft.ref)
+    if draft.answers is None:
+        return redirect(url_for(".form", service_id=service_id), 303)
+    record = build_record(service, form_class, draft)
+    zone = ZoneInfo(current_app.config["GUIDE_TIMEZONE"])
+    now = dt.datetime.now(zone)
+    track_url = url_for("track.index", _external=True)
+    summary = form_class.summary(draft.answers, draft.files)
+    project = guide.project
+
+    def compose(ref: str) -> list[dict]:
+        return mail.compose(site_title=project.site.title, service=service, ref=ref,
+                            submitted=now.strftime("%Y-%m-%d %H:%M"), record=record, summary=summary,
+                            staff_to=mail.staff_address(project, service), track_url=track_url,
+                            contact=contact_line(project, service))
+
+    try:
+        result = guide.storage.submit(token, confirm_form.submission.data, record=record,
+                                      ref_prefix=current_app.config["GUIDE_REF_PREFIX"],
+                                      yymm=now.strftime("%y%m"), compose_mail=compose)
+    except StaleSubmission:
+        flash("您的回答在核对后有过修改，请再次核对后提交。", "warning")
+        return redirect(url_for(".check", service_id=service_id), 303)
+    except DraftNotFound:
+        flash("申请已过期，请重新填写。", "warning")
+        return redirect(url_for(".form", service_id=service_id), 303)
+    if result.created:
+        log.info("application %s submitted for %s", result.ref, service_id)
+        if current_app.config["GUIDE_MAIL_WORKER"]:
+            guide.background.wake()
+    return _done_redirect(result.ref)
+
+
+def _done_redirect(ref: str):
+    refs = [r for r in session.get("refs", []) if r != ref] + [ref]
+    session["refs"] = refs[-MAX_REFS_IN_SESSION:]
+    return redirect(url_for(".done", ref=ref), 303)
+
+
+@bp.get("/done/<ref>")
+def done(ref: str):
+    if ref not in session.get("refs", []):
+        abort(404)
+    guide = _guide()
+    application = guide.storage.get_application(ref)
+    if application is None:
+        abort(404)
+    service = guide.project.services.get(application.service_id)
+    return render_template("apply/done.html", application=application, service=service,
+                           contact=contact_line(guide.project, service) if service else "")
+
+
+def build_record(service, form_class: type[ApplicationForm], draft) -> dict:
+    """The application row: applicant columns plus a snapshot of every service answer."""
+    a = draft.answers
+    rows = form_class.summary(a, draft.files)
+    return {
+        "service_id": service.id, "service_name": service.name,
+        "org_name": a["org_name"], "uscc": a["uscc"], "contact_name": a["contact_name"],
+        "phone": a["phone"], "phone_norm": phone_key(a["phone"]) or a["phone"], "email": a["email"],
+        "answers": [{"id": r["name"], "label": r["label"], "type": r["type"], "value": r["value"],
+                     "display": r["display"]} for r in rows if r["section"] == "service"],
+    }
+
+
+def contact_line(project, service) -> str:
+    """Where an applicant can ask: the service's own contact, else its first provider's."""
+    if service is None:
+        return ""
+    if service.contact and (service.contact.phone or service.contact.email):
+        return "，".join(x for x in (service.contact.phone, service.contact.email) if x)
+    for pid in service.providers:
+        p = project.providers.get(pid)
+        if p and (p.phone or p.email):
+            return f"{p.name} " + "，".join(x for x in (p.phone, p.email) if x)
+    return ""

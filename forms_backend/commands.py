@@ -1,0 +1,180 @@
+"""Operator commands added to the ``guide`` group: ``serve`` and ``db`` (``user`` comes later).
+
+``site_builder.cli`` calls ``register(main)`` when this module exists. Errors become messages
+and exit codes here, at the edge: 0 ok, 1 content/database problems, 2 usage errors.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+
+def _project_option(f):
+    return click.option("--project", "project", type=click.Path(file_okay=False, path_type=Path),
+                        default=lambda: os.environ.get("GUIDE_PROJECT", "."), show_default="GUIDE_PROJECT or .",
+                        help="Guide folder holding content/ and flows/.")(f)
+
+
+def _db_option(f):
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="SQLite file (default GUIDE_DB, else <data dir>/guide.db); uploads/, outbox/ "
+                             "and secret_key live beside it.")(f)
+
+
+def _overrides(project: Path, db_path: Path | None) -> dict:
+    overrides: dict = {"GUIDE_PROJECT": project}
+    if db_path is not None:
+        overrides["GUIDE_DB"] = db_path
+        overrides["GUIDE_DATA_DIR"] = db_path.resolve().parent
+    return overrides
+
+
+@click.command()
+@_project_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@_db_option
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Built site to serve (default GUIDE_SITE_DIR, else <project>/site).")
+@click.option("--no-build", is_flag=True, help="Serve site/ as it is, without rebuilding it when stale.")
+def serve(project: Path, host: str, port: int, db_path: Path | None, site_dir: Path | None, no_build: bool) -> None:
+    """Build the site if missing or stale, then serve it and the online forms from one process."""
+    from werkzeug.serving import make_server
+
+    from site_builder.errors import ContentError, GuideError
+
+    from . import create_app
+    from .settings import SettingsError, resolve
+
+    overrides = _overrides(project, db_path)
+    if site_dir is not None:
+        overrides["GUIDE_SITE_DIR"] = site_dir
+    try:
+        cfg = resolve(overrides)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc))
+    site = cfg["GUIDE_SITE_DIR"]
+    if not no_build:
+        try:
+            from site_builder.build import ensure_built
+        except ImportError:
+            raise click.ClickException("this version cannot build the site (site_builder.build is missing); "
+                                       "run 'guide serve --no-build' to serve an existing site/")
+        try:
+            site = ensure_built(cfg["GUIDE_PROJECT"], site)
+        except ContentError as exc:
+            for d in exc.diagnostics:
+                click.echo(d.format(), err=True)
+            click.echo("not serving: fix the content errors above", err=True)
+            sys.exit(1)
+        except GuideError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+    if not (Path(site) / "index.html").is_file():
+        click.echo(f"warning: {site} has no index.html; only the online forms will work", err=True)
+    overrides.update({"GUIDE_SITE_DIR": site, "GUIDE_SERVE_SITE": True})
+    try:
+        app = create_app(overrides)
+    except ContentError as exc:
+        for d in exc.diagnostics:
+            click.echo(d.format(), err=True)
+        sys.exit(1)
+    except GuideError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Serving the guide and its online forms at http://{shown}:{port}/  (data in "
+               f"{app.config['GUIDE_DATA_DIR']}; press Ctrl+C to stop)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        app.extensions["guide"].background.stop()
+
+
+@click.group()
+def db() -> None:
+    """Database maintenance: online backup and integrity check."""
+
+
+def _open_existing(project: Path, db_path: Path | None):
+    from .settings import SettingsError, resolve
+    from .storage import Storage
+
+    try:
+        path = resolve(_overrides(project, db_path))["GUIDE_DB"]
+    except SettingsError as exc:
+        raise click.UsageError(str(exc))
+    if not path.is_file():
+        raise click.ClickException(f"no database at {path} (start the app once, or pass --db PATH)")
+    return Storage(path, migrate=False)
+
+
+@db.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_project_option
+@_db_option
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def backup(file: Path, project: Path, db_path: Path | None, force: bool) -> None:
+    """Copy the live database to FILE (consistent while the app keeps running)."""
+    if file.exists() and not force:
+        raise click.ClickException(f"{file} exists; pass --force to replace it")
+    storage = _open_existing(project, db_path)
+    try:
+        storage.backup(file)
+    finally:
+        storage.close()
+    import sqlite3
+
+    copy = sqlite3.connect(f"file:{file.resolve()}?mode=ro", uri=True)
+    try:
+        problems = [r[0] for r in copy.execute("PRAGMA quick_check")]
+        problems = [] if problems == ["ok"] else problems
+        applications = copy.execute("SELECT count(*) FROM applications").fetchone()[0]
+    finally:
+        copy.close()
+    if problems:
+        click.echo(f"error: the backup failed its check: {'; '.join(problems[:3])}", err=True)
+        sys.exit(1)
+    click.echo(f"backed up to {file} ({file.stat().st_size} bytes, {applications} applications)",
+               err=True)
+
+
+@db.command()
+@_project_option
+@_db_option
+def check(project: Path, db_path: Path | None) -> None:
+    """Run SQLite's quick_check and print the SQLite version in use."""
+    import sqlite3
+
+    from .storage import SAFE_SQLITE, sqlite_is_safe
+
+    storage = _open_existing(project, db_path)
+    try:
+        problems = storage.quick_check()
+    finally:
+        storage.close()
+    click.echo(f"SQLite {sqlite3.sqlite_version}", err=True)
+    if not sqlite_is_safe():
+        click.echo(f"warning: SQLite older than {'.'.join(map(str, SAFE_SQLITE))} has the WAL-reset bug; "
+                   "see the README", err=True)
+    if problems:
+        for p in problems:
+            click.echo(f"error: {p}", err=True)
+        sys.exit(1)
+    click.echo("database ok", err=True)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(serve)
+    group.add_command(db)
+    # The staff console adds its 'user' group here when it lands (forms_backend.staff).

@@ -1,0 +1,51 @@
+"""The edge where errors become pages: every HTTP error gets a page in Chinese, never a trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+PAGES: dict[int, tuple[str, str]] = {
+    400: ("无法处理该请求", "提交的内容无法处理。请返回上一页，检查后重试。"),
+    403: ("无权访问", "您没有访问此页面的权限。"),
+    404: ("页面不存在", "找不到您要访问的页面。请检查网址是否完整，或从指南首页重新进入。"),
+    405: ("无法处理该请求", "此页面不接受这种访问方式。请从指南页面上的链接进入。"),
+    413: ("提交的内容太大", "本次提交的文件总大小超过了 {mb} MB 的上限。请压缩或拆分文件后重新提交。"),
+    429: ("操作太频繁", "您的操作太频繁，请稍等几分钟再试。"),
+    500: ("系统暂时出错", "系统暂时出错，您的操作可能没有完成。请稍后重试；多次出现时，请通过指南中的咨询电话联系我们。"),
+}
+CSRF_PAGE = ("页面已过期", "页面已过期，或请求不是从本站的表单发出的。请返回表单页面，刷新后重新提交。")
+
+
+def _render(code: int, title: str, text: str):
+    return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
+def handle_http(exc: HTTPException):
+    code = exc.code or 500
+    if isinstance(exc, CSRFError):
+        log.info("CSRF check failed on %s", request.path)
+        return _render(400, *CSRF_PAGE)
+    title, text = PAGES.get(code, PAGES[500] if code >= 500 else PAGES[400])
+    if code == 413:
+        text = text.format(mb=_limit_mb())
+    return _render(code, title, text)
+
+
+def handle_unexpected(exc: InternalServerError):
+    # Flask has already logged the exception with its traceback; the user sees a plain page.
+    return _render(500, *PAGES[500])
+
+
+def _limit_mb() -> str:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return f"{limit / 1024 / 1024:.0f}"
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(InternalServerError, handle_unexpected)

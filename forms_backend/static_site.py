@@ -1,0 +1,93 @@
+"""The built guide (``site/``): its theme for our pages, and serving it in the embedded mode.
+
+Backend pages link the theme's own stylesheets (Material for MkDocs writes them as
+``assets/stylesheets/main.<hash>.min.css`` and ``palette.<hash>.min.css``) and copy the colour
+attributes of the guide's ``<body>``, so a form looks like the page that linked to it. Under
+``guide serve`` this module also serves every path the blueprints do not own from ``site/``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, redirect, request, send_file
+from werkzeug.security import safe_join
+
+bp = Blueprint("site", __name__)
+
+BODY_ATTRS = re.compile(r'\s(data-md-color-(?:scheme|primary|accent))="([a-z0-9-]+)"')
+
+
+@dataclass
+class Theme:
+    stylesheets: list[str] = field(default_factory=list)
+    body: dict[str, str] = field(default_factory=dict)
+    stamp: float | None = None
+
+
+def find_theme(site_dir: Path) -> Theme:
+    """The guide's stylesheets (as root-relative URLs) and body colour attributes, if built."""
+    css_dir = site_dir / "assets" / "stylesheets"
+    if not css_dir.is_dir():
+        return Theme()
+    sheets = []
+    for stem in ("main", "palette"):
+        found = sorted(css_dir.glob(f"{stem}.*.min.css"))
+        if found:
+            sheets.append(f"/assets/stylesheets/{found[-1].name}")
+    body: dict[str, str] = {}
+    index = site_dir / "index.html"
+    if index.is_file():
+        text = index.read_text(encoding="utf-8", errors="replace")
+        tag = re.search(r"<body[^>]*>", text)
+        if tag:
+            body = dict(BODY_ATTRS.findall(tag.group(0)))
+    return Theme(sheets, body, css_dir.stat().st_mtime)
+
+
+class ThemeCache:
+    """Look again when the site is rebuilt (the stylesheet folder changes)."""
+
+    def __init__(self, site_dir: Path):
+        self.site_dir = site_dir
+        self._theme = find_theme(site_dir)
+
+    def get(self) -> Theme:
+        css_dir = self.site_dir / "assets" / "stylesheets"
+        try:
+            stamp = css_dir.stat().st_mtime
+        except OSError:
+            stamp = None
+        if stamp != self._theme.stamp:
+            self._theme = find_theme(self.site_dir)
+        return self._theme
+
+
+@bp.route("/", defaults={"path": ""})
+@bp.route("/<path:path>")
+def page(path: str):
+    site_dir: Path = current_app.config["GUIDE_SITE_DIR"]
+    target = safe_join(str(site_dir), path) if path else str(site_dir)
+    if target is None:
+        abort(404)
+    target_path = Path(target)
+    if target_path.is_dir():
+        if path and not path.endswith("/"):
+            query = ("?" + request.query_string.decode("latin-1")) if request.query_string else ""
+            return redirect(f"/{path}/{query}", 301)
+        target_path = target_path / "index.html"
+    if not target_path.is_file():
+        missing = site_dir / "404.html"
+        if missing.is_file():
+            response = send_file(missing, mimetype="text/html", max_age=0)
+            response.status_code = 404
+            return response
+        abort(404)
+    # Material's asset names carry a content hash, so they may be cached for long.
+    long_cache = path.startswith("assets/") and re.search(r"\.[0-9a-f]{8}\.min\.(css|js)$", path)
+    return send_file(target_path, conditional=True, max_age=31536000 if long_cache else 0)
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

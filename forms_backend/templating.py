@@ -1,0 +1,66 @@
+"""Template helpers: editors' Markdown made safe, times in the guide's time zone, status words."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import markdown
+from flask import current_app
+from markupsafe import Markup
+
+from .forms import human_size
+
+STATUS_LABELS = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "in_progress": "办理中",
+    "completed": "已办结",
+    "needs_info": "需补正材料",
+    "rejected": "不予受理",
+}
+STATUS_HELP = {
+    "submitted": "申请已提交，等待工作人员受理。",
+    "accepted": "申请已受理，将按办事指南的时限办理。",
+    "in_progress": "正在办理。",
+    "completed": "已办结。",
+    "needs_info": "需要补充或更正材料，工作人员会与您联系。",
+    "rejected": "不予受理，工作人员会告知原因。",
+}
+ACTOR_LABELS = {"applicant": "申请人", "system": "系统"}
+
+SAFE_HREF = re.compile(r'href="(?!https?:|mailto:|tel:|/|#)[^"]*"')
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Editors write Markdown in declaration and next_steps; raw HTML is shown as text."""
+    if not text:
+        return Markup("")
+    md = markdown.Markdown()
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    html = SAFE_HREF.sub('href="#"', md.convert(text))
+    return Markup(html)
+
+
+def local_time(value: str | dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if not value:
+        return ""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    zone = ZoneInfo(current_app.config.get("GUIDE_TIMEZONE") or "Asia/Shanghai")
+    return moment.astimezone(zone).strftime(fmt)
+
+
+def actor_label(actor: str) -> str:
+    if actor.startswith("staff"):
+        return "工作人员"
+    return ACTOR_LABELS.get(actor, "工作人员")
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["human_size"] = human_size
+    app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, STATUS_HELP=STATUS_HELP, actor_label=actor_label)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
