@@ -27,6 +27,7 @@ class Guide:
     forms: dict = field(default_factory=dict)
     theme: object = None
     background: object = None
+    limiter: object = None
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -41,7 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     data_dir.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=str(data_dir), static_folder="static",
                 static_url_path="/backend-static")
-    app.config.update(cfg)
+    app.config.update(security.flask_config(cfg))
+    app.config.update(cfg)  # explicit Flask keys in test_config win over the derived ones
     app.config["UPLOAD_DIR"] = data_dir / "uploads"
     app.config["OUTBOX_DIR"] = data_dir / "outbox"
     if not app.config.get("SECRET_KEY"):
@@ -62,7 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     guide.background = mail.Background(app)
     app.extensions["guide"] = guide
 
-    limiter = security.init_app(app)
+    # Held here: the limits on views only keep a weak reference to their limiter.
+    guide.limiter = limiter = security.init_app(app)
     templating.init_app(app)
     app.register_blueprint(apply.bp)
     app.register_blueprint(track.bp)
@@ -79,13 +82,17 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def open_storage(path: Path) -> Storage:
     """Open (creating and migrating) the database; check it and say which SQLite runs it."""
+    import sqlite3
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    storage = Storage(path)
+    try:
+        storage = Storage(path)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseCorrupt(f"{path}: cannot open the database: {exc}") from exc
     problems = storage.quick_check()
     if problems:
         storage.close()
         raise DatabaseCorrupt(f"{path}: PRAGMA quick_check reported: {'; '.join(problems[:5])}")
-    import sqlite3
 
     safe = ".".join(map(str, SAFE_SQLITE))
     if sqlite_is_safe():

@@ -17,6 +17,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    url_for)
 
 from . import mail, uploads
+from .static_site import service_page
 from .forms import ERROR_SUMMARY_TITLE, ApplicationForm, ConfirmForm, phone_key
 from .storage import DraftNotFound, StaleSubmission
 
@@ -96,7 +97,7 @@ def form(service_id: str):
         if valid:
             return redirect(url_for(".check", service_id=service_id), 303)
         return render_template("apply/form.html", service=service, form=form, errors=form.error_list(),
-                               summary_title=ERROR_SUMMARY_TITLE, focus=None)
+                               summary_title=ERROR_SUMMARY_TITLE, focus=None, back=_back(service_id))
     if draft and draft.answers:
         form = form_class(data=form_class.initial_data(draft.answers), existing_files=existing)
     else:
@@ -105,7 +106,11 @@ def form(service_id: str):
     if focus not in {q.name for q in form_class.questions}:
         focus = None
     return render_template("apply/form.html", service=service, form=form, errors=[], focus=focus,
-                           summary_title=ERROR_SUMMARY_TITLE)
+                           summary_title=ERROR_SUMMARY_TITLE, back=_back(service_id))
+
+
+def _back(service_id: str) -> str | None:
+    return service_page(current_app.config["GUIDE_SITE_DIR"], service_id)
 
 
 @bp.get("/<service_id>/check")

@@ -48,6 +48,7 @@ def serve(project: Path, host: str, port: int, db_path: Path | None, site_dir: P
 
     from . import create_app
     from .settings import SettingsError, resolve
+    from .storage import StorageError
 
     overrides = _overrides(project, db_path)
     if site_dir is not None:
@@ -82,7 +83,7 @@ def serve(project: Path, host: str, port: int, db_path: Path | None, site_dir: P
         for d in exc.diagnostics:
             click.echo(d.format(), err=True)
         sys.exit(1)
-    except GuideError as exc:
+    except (GuideError, StorageError, SettingsError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     try:

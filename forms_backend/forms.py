@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, Field, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, Field, HiddenField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
 from site_builder import model
@@ -41,7 +41,7 @@ MESSAGES: dict[str, str] = {
     "too_large": "{label}不能大于 {max}",
     "choice": "请从给出的选项中选择{label}",
     "file_empty": "所选文件是空的（0 字节），请重新选择",
-    "file_too_large": "文件不能超过 {max_mb} MB，所选文件为 {size_mb} MB",
+    "file_too_large": "文件不能超过 {max_mb} MB，所选文件约 {size_mb} MB，请压缩或拆分后重新上传",
     "file_type": "文件格式不符合要求，请上传 {accept} 格式的文件",
     "file_unreadable": "文件未能完整接收，请重新选择",
 }
@@ -269,25 +269,34 @@ class DateQuestion(Field):
             raise StopValidation()
 
 
-class _Choices:
+class ChoiceQuestion(Field):
+    """One value from the editor's options (select or radio)."""
+    widget = StringField.widget
+
+    def __init__(self, label=None, validators=None, options=(), **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.allowed = {value for value, _ in options}
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[0] if valuelist else None
+
     def pre_validate(self, form):
-        allowed = {str(v) for v, _ in self.choices if v != ""}
         values = self.data if isinstance(self.data, list) else [self.data]
-        for v in values:
-            if v not in (None, "") and v not in allowed:
-                raise StopValidation(message("choice", label=self.label.text))
+        if any(v not in (None, "") and v not in self.allowed for v in values):
+            raise StopValidation(message("choice", label=self.label.text))
 
 
-class SelectQuestion(_Choices, SelectField):
-    pass
+class MultiChoiceQuestion(ChoiceQuestion):
+    """Any number of the editor's options (checkboxes)."""
 
+    def process_data(self, value):
+        self.data = list(value) if value else []
 
-class RadioQuestion(_Choices, SelectField):
-    pass
-
-
-class CheckboxesQuestion(_Choices, SelectMultipleField):
-    pass
+    def process_formdata(self, valuelist):
+        self.data = [v for v in valuelist if v != ""]
 
 
 class ConfirmQuestion(BooleanField):
@@ -357,14 +366,11 @@ def make_field(q: Question, spec: model.FormField | None = None):
     if q.type == "date":
         return DateQuestion(q.label, validators=required)
     choice = [Required("required_choice")] if q.required else [Optional()]
-    if q.type == "select":
-        return SelectQuestion(q.label, choices=[("", "请选择")] + list(q.options), validators=choice,
-                              validate_choice=False)
-    if q.type == "radio":
-        return RadioQuestion(q.label, choices=list(q.options), validators=choice, validate_choice=False)
+    if q.type in ("select", "radio"):
+        return ChoiceQuestion(q.label, validators=choice, options=q.options)
     if q.type == "checkbox":
         if q.options:
-            return CheckboxesQuestion(q.label, choices=list(q.options), validators=choice, validate_choice=False)
+            return MultiChoiceQuestion(q.label, validators=choice, options=q.options)
         return ConfirmQuestion(q.label, validators=[Required("required_checkbox")] if q.required else [])
     if q.type == "file":
         return FileQuestion(q.label, validators=[UploadCheck(list(q.accept), q.max_mb, q.required)])

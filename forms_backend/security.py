@@ -61,23 +61,28 @@ def _read_key(path: Path) -> str:
     return key
 
 
+def flask_config(cfg: dict) -> dict:
+    """Flask and extension settings derived from the GUIDE_* ones (explicit keys may override)."""
+    return {
+        "SESSION_COOKIE_NAME": "guide_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": bool(cfg.get("GUIDE_COOKIE_SECURE")),
+        "MAX_CONTENT_LENGTH": int(float(cfg.get("GUIDE_MAX_REQUEST_MB", 30)) * 1024 * 1024),
+        # A long form can take a while to fill in.
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "WTF_CSRF_SSL_STRICT": True,
+        "RATELIMIT_ENABLED": bool(cfg.get("GUIDE_RATELIMIT_ENABLED", True)),
+        "RATELIMIT_STORAGE_URI": cfg.get("GUIDE_RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+    }
+
+
 def init_app(app: Flask) -> Limiter:
-    cfg = app.config
-    if cfg.get("GUIDE_TRUSTED_PROXIES"):
-        n = int(cfg["GUIDE_TRUSTED_PROXIES"])
+    n = int(app.config.get("GUIDE_TRUSTED_PROXIES") or 0)
+    if n:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
-    cfg.setdefault("SESSION_COOKIE_NAME", "guide_session")
-    cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    cfg.setdefault("SESSION_COOKIE_SECURE", bool(cfg.get("GUIDE_COOKIE_SECURE")))
-    cfg.setdefault("MAX_CONTENT_LENGTH", int(float(cfg.get("GUIDE_MAX_REQUEST_MB", 30)) * 1024 * 1024))
-    # A long form can take a while to fill in; the token lives as long as the browser session.
-    cfg.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
-    cfg.setdefault("WTF_CSRF_SSL_STRICT", True)
     csrf.init_app(app)
-    cfg.setdefault("RATELIMIT_ENABLED", bool(cfg.get("GUIDE_RATELIMIT_ENABLED", True)))
-    cfg.setdefault("RATELIMIT_STORAGE_URI", cfg.get("GUIDE_RATELIMIT_STORAGE_URI") or "memory://")
-    cfg.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter = Limiter(get_remote_address, app=app)
     app.after_request(_headers)
     return limiter

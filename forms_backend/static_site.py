@@ -23,27 +23,52 @@ BODY_ATTRS = re.compile(r'\s(data-md-color-(?:scheme|primary|accent))="([a-z0-9-
 class Theme:
     stylesheets: list[str] = field(default_factory=list)
     body: dict[str, str] = field(default_factory=dict)
-    stamp: float | None = None
+    stamp: tuple | None = None
+
+
+STYLESHEET = re.compile(r'<link\s+rel="stylesheet"\s+href="([^"]+)"')
 
 
 def find_theme(site_dir: Path) -> Theme:
-    """The guide's stylesheets (as root-relative URLs) and body colour attributes, if built."""
+    """The guide's stylesheets (as root-relative URLs) and body colour attributes, if built.
+
+    The home page's own <link rel="stylesheet"> tags are the truth (Material's main and palette
+    sheets plus any extra_css); without a home page, the theme's sheets are looked up by name.
+    """
     css_dir = site_dir / "assets" / "stylesheets"
     if not css_dir.is_dir():
         return Theme()
-    sheets = []
-    for stem in ("main", "palette"):
-        found = sorted(css_dir.glob(f"{stem}.*.min.css"))
-        if found:
-            sheets.append(f"/assets/stylesheets/{found[-1].name}")
+    sheets: list[str] = []
     body: dict[str, str] = {}
     index = site_dir / "index.html"
     if index.is_file():
         text = index.read_text(encoding="utf-8", errors="replace")
+        for href in STYLESHEET.findall(text):
+            # Only our own files: never a third-party host, never a path out of the site.
+            if "//" in href or ":" in href or ".." in href:
+                continue
+            sheets.append("/" + href.lstrip("./").lstrip("/"))
         tag = re.search(r"<body[^>]*>", text)
         if tag:
             body = dict(BODY_ATTRS.findall(tag.group(0)))
-    return Theme(sheets, body, css_dir.stat().st_mtime)
+    if not sheets:
+        for stem in ("main", "palette"):
+            found = sorted(css_dir.glob(f"{stem}.*.min.css"))
+            if found:
+                sheets.append(f"/assets/stylesheets/{found[-1].name}")
+    return Theme(sheets, body, _stamp(site_dir))
+
+
+def _stamp(site_dir: Path) -> tuple | None:
+    try:
+        return ((site_dir / "assets" / "stylesheets").stat().st_mtime, (site_dir / "index.html").stat().st_mtime)
+    except OSError:
+        return None
+
+
+def service_page(site_dir: Path, service_id: str) -> str | None:
+    """URL of the service's page in the built guide, when there is one."""
+    return f"/services/{service_id}/" if (site_dir / "services" / service_id / "index.html").is_file() else None
 
 
 class ThemeCache:
@@ -54,12 +79,7 @@ class ThemeCache:
         self._theme = find_theme(site_dir)
 
     def get(self) -> Theme:
-        css_dir = self.site_dir / "assets" / "stylesheets"
-        try:
-            stamp = css_dir.stat().st_mtime
-        except OSError:
-            stamp = None
-        if stamp != self._theme.stamp:
+        if _stamp(self.site_dir) != self._theme.stamp:
             self._theme = find_theme(self.site_dir)
         return self._theme
 

@@ -316,7 +316,10 @@ class Storage:
 
     def quick_check(self) -> list[str]:
         """Problems reported by PRAGMA quick_check (empty when the file is sound)."""
-        rows = self._all("PRAGMA quick_check")
+        try:
+            rows = self._all("PRAGMA quick_check")
+        except sqlite3.DatabaseError as exc:  # too damaged to even check
+            return [str(exc)]
         problems = [r[0] for r in rows]
         return [] if problems == ["ok"] else problems
 

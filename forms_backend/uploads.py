@@ -164,7 +164,7 @@ def receive(storage, *, field_id: str, accept: list[str], max_mb: float, folder:
             while chunk:
                 written += len(chunk)
                 if written > limit:
-                    raise UploadRejected("file_too_large", max_mb=_mb(limit), size_mb=_mb(written) + "+")
+                    raise UploadRejected("file_too_large", max_mb=_mb(limit), size_mb=_mb(written))
                 digest.update(chunk)
                 out.write(chunk)
                 chunk = stream.read(CHUNK)
@@ -189,7 +189,9 @@ def _size(stream) -> int | None:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f}".rstrip("0").rstrip(".")
+    # Rounded up, so a file just over the limit never reads as "1 MB" against a 1 MB limit.
+    tenths = -(-n * 10 // (1024 * 1024))
+    return f"{tenths / 10:.1f}".removesuffix(".0")
 
 
 def discard(folder: Path, names: list[str]) -> None:

@@ -138,7 +138,7 @@ def test_service_field_rules(client, field, value, expected):
     ({"f_spec_sheet": (b"MZ\x90\x00" + b"\x00" * 200, "virus.pdf")}, "文件格式不符合要求，请上传 PDF、JPG、PNG 格式的文件"),
     ({"f_spec_sheet": ("<html><script>alert(1)</script></html>".encode(), "page.pdf")},
      "文件格式不符合要求，请上传 PDF、JPG、PNG 格式的文件"),
-    ({"f_spec_sheet": (PDF + b"0" * (1024 * 1024), "big.pdf")}, "文件不能超过 1 MB，所选文件为 1 MB"),
+    ({"f_spec_sheet": (PDF + b"0" * (1024 * 1024), "big.pdf")}, "文件不能超过 1 MB，所选文件约 1.1 MB，请压缩或拆分后重新上传"),
 ])
 def test_upload_rules(client, files, expected):
     import io
