@@ -23,10 +23,19 @@ BODY_ATTRS = re.compile(r'\s(data-md-color-(?:scheme|primary|accent))="([a-z0-9-
 class Theme:
     stylesheets: list[str] = field(default_factory=list)
     body: dict[str, str] = field(default_factory=dict)
+    icon: str | None = None
     stamp: tuple | None = None
 
 
 STYLESHEET = re.compile(r'<link\s+rel="stylesheet"\s+href="([^"]+)"')
+ICON = re.compile(r'<link\s+rel="icon"\s+href="([^"]+)"')
+
+
+def _own(href: str) -> str | None:
+    """A root-relative URL for a file of the site; None for other hosts or paths out of it."""
+    if "//" in href or ":" in href or ".." in href:
+        return None
+    return "/" + href.lstrip("./").lstrip("/")
 
 
 def find_theme(site_dir: Path) -> Theme:
@@ -40,14 +49,14 @@ def find_theme(site_dir: Path) -> Theme:
         return Theme()
     sheets: list[str] = []
     body: dict[str, str] = {}
+    icon = None
     index = site_dir / "index.html"
     if index.is_file():
         text = index.read_text(encoding="utf-8", errors="replace")
-        for href in STYLESHEET.findall(text):
-            # Only our own files: never a third-party host, never a path out of the site.
-            if "//" in href or ":" in href or ".." in href:
-                continue
-            sheets.append("/" + href.lstrip("./").lstrip("/"))
+        # Only our own files: never a third-party host, never a path out of the site.
+        sheets = [url for url in map(_own, STYLESHEET.findall(text)) if url]
+        found_icon = ICON.search(text)
+        icon = _own(found_icon.group(1)) if found_icon else None
         tag = re.search(r"<body[^>]*>", text)
         if tag:
             body = dict(BODY_ATTRS.findall(tag.group(0)))
@@ -56,7 +65,7 @@ def find_theme(site_dir: Path) -> Theme:
             found = sorted(css_dir.glob(f"{stem}.*.min.css"))
             if found:
                 sheets.append(f"/assets/stylesheets/{found[-1].name}")
-    return Theme(sheets, body, _stamp(site_dir))
+    return Theme(sheets, body, icon, _stamp(site_dir))
 
 
 def _stamp(site_dir: Path) -> tuple | None:

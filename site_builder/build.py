@@ -102,9 +102,8 @@ def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = N
         shutil.rmtree(staging)
     try:
         engine.build(config, staging)
-        sizes = engine.compact_search_index(staging)
+        sizes = engine.compact_search_index(staging, lambda index: search_terms.join_mixed_terms(index, project))
         engine.patch_search_worker(staging)
-        search_terms.join_mixed_terms(staging, project)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

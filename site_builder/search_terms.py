@@ -7,9 +7,7 @@ whole name finds nothing. We (1) give jieba the aliases and names as a user dict
 """
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 from .loader import Project
 
@@ -46,13 +44,11 @@ def _segmented_pattern(term: str) -> re.Pattern:
     return re.compile(f"{ZWSP}*".join(re.escape(ch) for ch in term), re.IGNORECASE)
 
 
-def join_mixed_terms(site_dir: Path, project: Project) -> int:
-    """Rejoin mixed Latin/Han names in the search index; return how many were rejoined."""
-    path = site_dir / "search" / "search_index.json"
+def join_mixed_terms(data: dict, project: Project) -> int:
+    """Rejoin mixed Latin/Han names in a loaded search index; return how many were rejoined."""
     terms = mixed_terms(project)
-    if not path.exists() or not terms:
+    if not terms:
         return 0
-    data = json.loads(path.read_text(encoding="utf-8"))
     patterns = [(_segmented_pattern(t), t) for t in terms]
     count = 0
     for doc in data.get("docs", []):
@@ -62,5 +58,4 @@ def join_mixed_terms(site_dir: Path, project: Project) -> int:
                 value, n = pattern.subn(f"{ZWSP}{term}{ZWSP}", value)
                 count += n
             doc[key] = value
-    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return count

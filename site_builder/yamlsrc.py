@@ -52,7 +52,7 @@ class YamlProblem(Exception):
         super().__init__(diagnostic.format())
 
 
-def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+def _scalar(loader, node: yaml.ScalarNode) -> Any:
     # Resolve plain scalars the YAML 1.1 way PyYAML does (int, bool, date ...), but keep
     # timestamps as dates, not datetimes, since every date in the content is a day.
     try:
@@ -65,7 +65,7 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     return value
 
 
-def _convert(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, marks: dict, src: Path) -> Any:
+def _convert(loader, node: yaml.Node, loc: Loc, marks: dict, src: Path) -> Any:
     marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -107,7 +107,8 @@ def load_yaml(path: Path) -> Source:
     tab = _tab_problem(path, text)
     if tab:
         raise YamlProblem(tab)
-    loader = yaml.SafeLoader(text)
+    # libyaml's parser when PyYAML has it (about 10x faster), same node tree and marks.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         marks: dict[Loc, tuple[int, int]] = {}

@@ -1,0 +1,39 @@
+"""The baseline for benchmarks/submit_load.py: a minimal Flask app that inserts one row per POST.
+
+Same SQLite settings as forms_backend.storage (WAL, synchronous=FULL, busy timeout, one
+connection per process behind a lock), so the comparison measures what our submission path
+adds, not a different durability level. Started with gunicorn exactly like the real app:
+
+    BASELINE_DB=/tmp/base.db gunicorn --chdir benchmarks 'baseline_app:create_app()'
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+
+from flask import Flask, request
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    conn = sqlite3.connect(os.environ["BASELINE_DB"], timeout=10, check_same_thread=False,
+                           isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    lock = threading.Lock()
+
+    @app.post("/insert")
+    def insert():
+        body = request.form.get("body", "")
+        with lock:
+            cur = conn.execute("INSERT INTO rows (body) VALUES (?)", (body,))
+        return {"id": cur.lastrowid}, 201
+
+    @app.get("/ready")
+    def ready():
+        return "ok"
+
+    return app
