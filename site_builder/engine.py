@@ -15,6 +15,7 @@ from .errors import BuildError
 
 BASE_CONFIG = Path(__file__).resolve().parent.parent / "mkdocs.yml"
 THEME_DIR = Path(__file__).resolve().parent / "theme"
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
 
 def base_config(project_root: Path) -> dict:
@@ -37,6 +38,10 @@ def write_config(project_root: Path, build_dir: Path, *, site_name: str, descrip
     cfg.setdefault("theme", {})["custom_dir"] = str(THEME_DIR)
     cfg["extra_css"] = ["assets/stylesheets/guide.css"] + [c for c in cfg.get("extra_css", [])
                                                           if c != "assets/stylesheets/guide.css"]
+    # Our own scripts (e.g. the page-feedback widget), served from the site itself.
+    scripts = sorted(p.relative_to(ASSETS_DIR).as_posix() for p in (ASSETS_DIR / "javascripts").glob("*.js"))
+    cfg["extra_javascript"] = [f"assets/{s}" for s in scripts] + [j for j in cfg.get("extra_javascript", [])
+                                                                  if j not in {f"assets/{s}" for s in scripts}]
     for plugin in cfg.get("plugins", []):
         if isinstance(plugin, dict) and "search" in plugin and jieba_user_dict:
             plugin["search"]["jieba_dict_user"] = str(jieba_user_dict)

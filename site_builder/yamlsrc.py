@@ -97,6 +97,29 @@ def _tab_problem(path: Path, text: str) -> Diagnostic | None:
     return None
 
 
+_SYNTAX = [
+    ("mapping values are not allowed", "a ':' inside a value",
+     "put the whole value in quotes, e.g. name: \"药品: 检验\""),
+    ("could not find expected ':'", "a line has no ':' after its field name",
+     "write 'field: value', or indent a continued line under its field"),
+    ("did not find expected key", "the indentation of this line does not match its block",
+     "line it up with the other fields of the same block"),
+    ("did not find expected '-' indicator", "a list item is not indented like the others",
+     "line up every '- ' of the list"),
+    ("found unexpected end of stream", "a quote or bracket is never closed",
+     "close the quote or bracket opened above"),
+]
+
+
+def _explain_syntax(problem: str, context: str) -> tuple[str, str]:
+    """Plain words for the parser's messages (PyYAML and libyaml word them differently)."""
+    for needle, what, hint in _SYNTAX:
+        if needle in problem or needle in context:
+            return what, hint
+    what = f"{context}, {problem}" if context else (problem or "invalid YAML")
+    return what, "check indentation, colons and quotes on this line and the one above"
+
+
 def load_yaml(path: Path) -> Source:
     """Parse ``path``; raise ``YamlProblem`` with a line-numbered message on bad syntax."""
     try:
@@ -116,11 +139,8 @@ def load_yaml(path: Path) -> Source:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or "invalid YAML"
-        if exc.context:
-            what = f"{exc.context}, {what}"
-        raise YamlProblem(Diagnostic(rel(path), line, col, "error", f"YAML syntax error: {what}",
-                                     "check indentation, colons and quotes on this line and the one above")) from None
+        what, hint = _explain_syntax(exc.problem or "", exc.context or "")
+        raise YamlProblem(Diagnostic(rel(path), line, col, "error", f"YAML syntax error: {what}", hint)) from None
     finally:
         loader.dispose()
     return Source(path=path, data=data, marks=marks)

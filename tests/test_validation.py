@@ -36,8 +36,11 @@ CASES = [
                  f"{SVC}:64:1: error: bad date '2026-13-01' in 'reviewed' — write dates as YYYY-MM-DD, e.g. 2026-11-25",
                  id="bad-date"),
     pytest.param(SVC, "name: 药品检验检测申请", "name: 药品: 检验: 申请",
-                 f"{SVC}:3:9: error: YAML syntax error: mapping values are not allowed here — "
-                 "check indentation, colons and quotes on this line and the one above", id="yaml-syntax"),
+                 f"{SVC}:3:9: error: YAML syntax error: a ':' inside a value — "
+                 "put the whole value in quotes, e.g. name: \"药品: 检验\"", id="yaml-syntax"),
+    pytest.param(SVC, "  free: false\n", "  free: false\n text: x\n",
+                 f"{SVC}:25:2: error: YAML syntax error: the indentation of this line does not match its block — "
+                 "line it up with the other fields of the same block", id="yaml-indentation"),
     pytest.param(SVC, "audience: [园区内药品生产企业]", "audience:\n\t- 园区内药品生产企业",
                  f"{SVC}:9:1: error: tab used for indentation — YAML indents with spaces only; replace the tab with spaces",
                  id="tab-indent"),
