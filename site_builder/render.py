@@ -86,10 +86,13 @@ class FlowArt:
         return self._cache[flow.id]
 
 
-def flow_block(flow: model.Flow, art: FlowArt, anchor: str = "step") -> str:
+def flow_block(flow: model.Flow, art: FlowArt, anchor: str = "step", searchable: bool = True) -> str:
+    """Diagram + numbered steps. Pages that embed a flow another page owns pass
+    ``searchable=False``: the steps stay on the page but are indexed once, on the flow's page."""
     index = {s.id: i for i, s in enumerate(flow.steps, start=1)}
     label = {s.id: s.label for s in flow.steps}
-    return _render("flow_block.md.j2", f=flow, svg=art.svg(flow), index=index, label=label, anchor=anchor)
+    return _render("flow_block.md.j2", f=flow, svg=art.svg(flow), index=index, label=label, anchor=anchor,
+                   searchable=searchable)
 
 
 def service_jsonld(project: Project, svc: model.Service) -> str:
@@ -130,7 +133,7 @@ def render_service(project: Project, svc: model.Service, art: FlowArt) -> str:
 
     return _render(
         "service.md.j2", s=svc, site=project.site, category=category, family=family, flow=flow,
-        flow_block=flow_block(flow, art) if flow else "",
+        flow_block=flow_block(flow, art, searchable=False) if flow else "",
         providers=[project.providers[p] for p in svc.providers if p in project.providers],
         policy_refs=[Ref(project.policies[r.id], r.article) for r in svc.policies if r.id in project.policies],
         related=[project.services[r] for r in svc.related if r in project.services],
@@ -171,7 +174,7 @@ def render_home(project: Project, art: FlowArt) -> str:
                 for f in project.families()]
     basic = project.flows.get(project.site.basic_flow) if project.site.basic_flow else None
     return _render("home.md.j2", site=project.site, families=families, basic_flow=basic,
-                   basic_flow_block=flow_block(basic, art, anchor="basic") if basic else "")
+                   basic_flow_block=flow_block(basic, art, anchor="basic", searchable=False) if basic else "")
 
 
 def render_flows_index(project: Project) -> str:
@@ -235,13 +238,23 @@ def render_docs(project: Project, art: FlowArt) -> dict[str, str]:
     return docs
 
 
+NAV_SERVICES_LIMIT = 120
+
+
 def nav(project: Project) -> list:
-    """The site navigation, in the order a reader expects."""
+    """The site navigation, in the order a reader expects.
+
+    Up to NAV_SERVICES_LIMIT services are listed in the sidebar under their family; beyond
+    that the sidebar lists families only (each family page lists its services), since a
+    sidebar of hundreds of entries helps no reader and Material renders it on every page.
+    """
     families = [{f.name: f"families/{f.id}.md"} for f in project.families()]
     services = []
     for fam in project.families():
         items = [f"services/{s.id}.md" for s in sorted(project.services_in_family(fam.id),
                                                           key=lambda s: (s.code or "", s.id))]
+        if len(project.services) > NAV_SERVICES_LIMIT:
+            items = []
         services.append({fam.name: [f"families/{fam.id}.md"] + items})
     flows = ["flows/index.md"] + [f"flows/{f.id}.md" for f in project.flows.values()]
     policies = ["policies/index.md"] + [f"policies/{p.id}.md" for p in sorted(
