@@ -80,10 +80,13 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn process on a free loopback port, started and stopped the same way for both apps."""
 
-    def __init__(self, app: str, env: dict, workers: int, ready_path: str, chdir: Path | None = None):
+    def __init__(self, app: str, env: dict, workers: int, ready_path: str, chdir: Path | None = None,
+                 threads: int = 1):
         self.port = free_port()
         cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{HOST}:{self.port}",
                "--log-level", "warning", "--backlog", "2048", "--timeout", "60"]
+        if threads > 1:
+            cmd += ["--worker-class", "gthread", "--threads", str(threads)]
         if chdir:
             cmd += ["--chdir", str(chdir)]
         cmd.append(app)
@@ -103,6 +106,20 @@ class Gunicorn:
         # Touch every worker once so none starts cold inside the timed window.
         for _ in range(workers * 3):
             call(self.port, "GET", ready_path)
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the gunicorn master and its workers (Linux /proc)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if pid == self.proc.pid or ppid == self.proc.pid:
+                total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / tick
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
@@ -126,6 +143,7 @@ class Result:
     stored: int = 0
     missing: int = 0
     exhausted: bool = False
+    server_cpu: float = 0.0
 
     def error(self, kind: str) -> None:
         self.errors += 1
@@ -146,7 +164,8 @@ class Result:
                 "p50_ms": round(self.pct(50), 1), "p99_ms": round(self.pct(99), 1),
                 "max_ms": round(self.pct(100), 1), "errors": self.errors, "error_kinds": self.error_kinds,
                 "acknowledged": len(self.acknowledged), "stored": self.stored, "missing": self.missing,
-                "elapsed_s": round(self.elapsed, 2), "pool_exhausted": self.exhausted}
+                "elapsed_s": round(self.elapsed, 2), "pool_exhausted": self.exhausted,
+                "server_cpu_ms_per_request": round(self.server_cpu * 1000 / max(1, len(self.latencies)), 2)}
 
 
 def drive(name: str, concurrency: int, seconds: float, op) -> Result:
@@ -233,11 +252,13 @@ def prepare_drafts(port: int, service: str, answers: dict, count: int, concurren
 def run_ours(args, data_dir: Path) -> tuple[Result, dict]:
     env = {"GUIDE_PROJECT": str(args.project), "GUIDE_DATA_DIR": str(data_dir),
            "GUIDE_SITE_DIR": str(data_dir / "no-site"), "GUIDE_RATELIMIT_ENABLED": "0", "GUIDE_SMTP_HOST": ""}
-    server = Gunicorn("forms_backend:create_app()", env, args.workers, f"/apply/{args.service}")
+    server = Gunicorn("forms_backend:create_app()", env, args.workers, f"/apply/{args.service}",
+                      threads=args.threads)
     try:
         answers = {"org_name": "压测单位{n}", "uscc": USCC, "contact_name": "测试员", "phone": "13812345678",
                    "email": "load{n}@example.com", **dict(a.split("=", 1) for a in args.answer)}
-        pool_size = args.pool or max(args.concurrency * 10, int(args.seconds * args.expected_rate))
+        rate = args.expected_rate or min(1400.0, 250.0 * args.concurrency)
+        pool_size = args.pool or max(args.concurrency * 10, int(args.seconds * rate))
         pools, failures, prep_s = prepare_drafts(server.port, args.service, answers, pool_size, args.concurrency)
         if failures:
             raise SystemExit(f"preparing drafts failed ({len(failures)}): {failures[:3]}")
@@ -253,7 +274,10 @@ def run_ours(args, data_dir: Path) -> tuple[Result, dict]:
             if status == 303 and "/apply/done/" in location:
                 return ("ok", location.rsplit("/", 1)[1])
             return ("error", f"HTTP {status}")
+        cpu0 = server.cpu_seconds()
         result = drive("forms_backend submit", args.concurrency, args.seconds, submit)
+        time.sleep(1.0)  # let the mail threads finish the last batch: it is part of the cost
+        result.server_cpu = server.cpu_seconds() - cpu0
     finally:
         server.stop()
     conn = sqlite3.connect(f"file:{data_dir / 'guide.db'}?mode=ro", uri=True)
@@ -269,7 +293,7 @@ def run_ours(args, data_dir: Path) -> tuple[Result, dict]:
 def run_baseline(args, data_dir: Path) -> Result:
     db = data_dir / "baseline.db"
     server = Gunicorn("baseline_app:create_app()", {"BASELINE_DB": str(db)}, args.workers, "/ready",
-                      chdir=ROOT / "benchmarks")
+                      chdir=ROOT / "benchmarks", threads=args.threads)
     counter = iter(range(10**9))
 
     def insert(i: int):
@@ -278,7 +302,9 @@ def run_baseline(args, data_dir: Path) -> Result:
             return ("ok", str(json.loads(body)["id"]))
         return ("error", f"HTTP {status}")
     try:
+        cpu0 = server.cpu_seconds()
         result = drive("baseline one-row insert", args.concurrency, args.seconds, insert)
+        result.server_cpu = server.cpu_seconds() - cpu0
     finally:
         server.stop()
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -296,14 +322,17 @@ def main(argv=None) -> int:
     p.add_argument("--concurrency", type=int, default=32, help="concurrent submitters (default 32)")
     p.add_argument("--workers", type=int, default=2 * cores + 1,
                    help=f"gunicorn workers for both apps (default 2 x cores + 1 = {2 * cores + 1})")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads per worker; above 1 uses gunicorn's gthread worker (default 1: sync workers)")
     p.add_argument("--project", type=Path, default=ROOT / "tests" / "fixtures" / "backend_project",
                    help="guide project whose form is submitted (default: the backend test fixture)")
     p.add_argument("--service", default="metering", help="service id to apply for (default metering)")
     p.add_argument("--answer", action="append", default=["f_instruments=电子天平 {n} 台"],
                    help="extra form answer NAME=VALUE ({n} is the draft number); repeatable")
     p.add_argument("--pool", type=int, default=0, help="drafts to prepare (default: seconds x --expected-rate)")
-    p.add_argument("--expected-rate", type=float, default=400.0,
-                   help="submissions/s to prepare drafts for (default 400); the run stops early if they run out")
+    p.add_argument("--expected-rate", type=float, default=0.0,
+                   help="submissions/s to prepare drafts for (default 250 x concurrency, at most 1400); "
+                        "the run stops early, and says so, if they run out")
     p.add_argument("--json", type=Path, help="also write the results to this file")
     p.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     args = p.parse_args(argv)
@@ -311,7 +340,7 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="submit-load-") as tmp:
         tmp = Path(tmp)
-        print(f"gunicorn --workers {args.workers}, {args.concurrency} concurrent submitters, "
+        print(f"gunicorn --workers {args.workers} --threads {args.threads}, {args.concurrency} concurrent submitters, "
               f"{args.seconds:g} s each, SQLite {sqlite3.sqlite_version}", flush=True)
         baseline = run_baseline(args, tmp)
         ours, prep = run_ours(args, tmp / "data")
@@ -319,12 +348,13 @@ def main(argv=None) -> int:
     print(f"prepared {prep['drafts']} drafts in {prep['seconds']} s ({prep['drafts_per_second']}/s: "
           f"GET form + POST answers + GET check each, not timed)")
     header = f"{'':28} {'subs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'acked':>7} " \
-             f"{'stored':>7} {'lost':>5}"
+             f"{'stored':>7} {'lost':>5} {'cpu ms/req':>10}"
     print(header)
     for r in (baseline, ours):
         s = r.summary()
         print(f"{r.name:28} {s['per_second']:8.1f} {s['p50_ms']:8.1f} {s['p99_ms']:8.1f} {s['max_ms']:8.1f} "
-              f"{s['errors']:7d} {s['acknowledged']:7d} {s['stored']:7d} {s['missing']:5d}"
+              f"{s['errors']:7d} {s['acknowledged']:7d} {s['stored']:7d} {s['missing']:5d} "
+              f"{s['server_cpu_ms_per_request']:10.2f}"
               + ("  (draft pool ran out)" if r.exhausted else ""))
         if r.error_kinds:
             print(f"  errors: {r.error_kinds}")

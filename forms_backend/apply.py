@@ -18,7 +18,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 
 from . import mail, uploads
 from .static_site import service_page
-from .forms import ERROR_SUMMARY_TITLE, ApplicationForm, ConfirmForm, phone_key
+from .forms import ERROR_SUMMARY_TITLE, ConfirmForm, phone_key
 from .storage import DraftNotFound, StaleSubmission
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,18 @@ def _draft_token(service_id: str) -> str | None:
 
 def _remember_draft(service_id: str, token: str) -> None:
     drafts = dict(session.get("drafts") or {})
+    previous = drafts.get(service_id)
+    if previous and previous != token:
+        # A new application replaces a submitted one: keep the way back to its confirmation.
+        _remember_refs(_guide().storage.refs_of_drafts([previous]))
     drafts[service_id] = token
     session["drafts"] = drafts
+
+
+def _remember_refs(refs) -> None:
+    if refs:
+        kept = [r for r in session.get("refs", []) if r not in refs] + sorted(refs)
+        session["refs"] = kept[-MAX_REFS_IN_SESSION:]
 
 
 def _open_draft(service_id: str):
@@ -145,11 +155,11 @@ def confirm(service_id: str):
         return _done_redirect(draft.ref)
     if draft.answers is None:
         return redirect(url_for(".form", service_id=service_id), 303)
-    record = build_record(service, form_class, draft)
+    summary = form_class.summary(draft.answers, draft.files)
+    record = build_record(service, draft, summary)
     zone = ZoneInfo(current_app.config["GUIDE_TIMEZONE"])
     now = dt.datetime.now(zone)
     track_url = url_for("track.index", _external=True)
-    summary = form_class.summary(draft.answers, draft.files)
     project = guide.project
 
     def compose(ref: str) -> list[dict]:
@@ -176,16 +186,17 @@ def confirm(service_id: str):
 
 
 def _done_redirect(ref: str):
-    refs = [r for r in session.get("refs", []) if r != ref] + [ref]
-    session["refs"] = refs[-MAX_REFS_IN_SESSION:]
+    # The session is not written here: the draft token it already holds proves the right to
+    # see this confirmation (see done()), which keeps the submit request cheap.
     return redirect(url_for(".done", ref=ref), 303)
 
 
 @bp.get("/done/<ref>")
 def done(ref: str):
-    if ref not in session.get("refs", []):
-        abort(404)
     guide = _guide()
+    if ref not in session.get("refs", []) and \
+            ref not in guide.storage.refs_of_drafts(list((session.get("drafts") or {}).values())):
+        abort(404)
     application = guide.storage.get_application(ref)
     if application is None:
         abort(404)
@@ -194,10 +205,9 @@ def done(ref: str):
                            contact=contact_line(guide.project, service) if service else "")
 
 
-def build_record(service, form_class: type[ApplicationForm], draft) -> dict:
+def build_record(service, draft, rows: list[dict]) -> dict:
     """The application row: applicant columns plus a snapshot of every service answer."""
     a = draft.answers
-    rows = form_class.summary(a, draft.files)
     return {
         "service_id": service.id, "service_name": service.name,
         "org_name": a["org_name"], "uscc": a["uscc"], "contact_name": a["contact_name"],

@@ -468,16 +468,20 @@ def application_form(service: model.Service) -> type[ApplicationForm]:
 
 
 class ConfirmForm(FlaskForm):
-    """The check-answers page: CSRF plus the one-time submission token."""
+    """The check-answers page: the one-time submission token.
+
+    CSRFProtect has already checked the token of every POST before the view runs, so this
+    form does not carry a second copy (the template renders ``csrf_token()`` itself).
+    """
+    class Meta:
+        csrf = False
+
     submission = HiddenField()
 
 
 class TrackForm(FlaskForm):
     ref = TextQuestion("申请编号", validators=[Required(), MaxLength(30)])
     phone = TextQuestion("联系电话", validators=[Required(), MaxLength(40)])
-
-    def clean_ref(self) -> str:
-        return clean_ref(self.ref.data or "")
 
 
 def clean_ref(raw: str) -> str:

@@ -25,13 +25,6 @@ def test_every_cli_command_is_in_the_readme(command):
     assert f"`{command}" in README or f"{command} " in README, f"README does not document `{command}`"
 
 
-def test_every_setting_is_in_the_readme():
-    from forms_backend.settings import SETTINGS
-
-    missing = [name for name in SETTINGS if name not in README]
-    assert missing == []
-
-
 def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
     assert "make run" in README and "make test" in README
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -3,6 +3,7 @@ answers, change one, submit, and track — against the real app on a loopback po
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from pathlib import Path
 
@@ -24,9 +25,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory):
     from site_builder.build import build_site
-    site = tmp_path_factory.mktemp("site") / "site"
-    build_site(FIXTURE, site_dir=site)
-    return site
+    project = tmp_path_factory.mktemp("guide") / "project"
+    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns(".guide-build", "site"))
+    build_site(project, site_dir=project / "site")  # the build's scratch files stay in tmp too
+    return project / "site"
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import mailbox
 import socket
 import time
 
@@ -26,6 +27,15 @@ class Inbox:
         return "250 OK"
 
 
+def outbox(folder) -> list:
+    """Every message in the outbox's mbox files, parsed as a mail client would."""
+    found = []
+    for path in sorted(folder.glob("*.mbox")):
+        for msg in mailbox.mbox(path):
+            found.append(email.message_from_bytes(msg.as_bytes(), policy=email.policy.default))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,17 +54,24 @@ def smtp_server():
 def test_without_smtp_messages_go_to_the_outbox(app, client, storage):
     ref = Applicant(client, "drug-testing").apply(DRUG, {"f_spec_sheet": pdf_file()})
     assert mail.deliver_due(storage, app.config) == (2, 0)
-    files = sorted(app.config["OUTBOX_DIR"].glob("*.eml"))
-    assert len(files) == 2
-    msgs = {f.name.split("-")[-1][:-4]: email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
-            for f in files}
-    ack, notice = msgs["applicant_ack"], msgs["staff_notice"]
+    msgs = outbox(app.config["OUTBOX_DIR"])
+    assert len(msgs) == 2
+    ack, notice = msgs
     assert ack["To"] == "zhang@example.com" and ref in ack["Subject"]
     body = ack.get_content()
     assert ref in body and "工作人员将在 2 个工作日内审核申请" in body and "/track" in body
     assert notice["To"] == "testing-staff@guide.test"  # the service's notify address
     assert "阿莫西林胶囊" in notice.get_content() and "说明书.pdf" in notice.get_content()
     assert all(r["status"] == "sent" for r in storage.mail_rows())
+
+
+def test_outbox_keeps_every_message_of_every_batch(app, client, storage):
+    for _ in range(3):
+        Applicant(client, "metering").apply(METERING)
+        mail.deliver_due(storage, app.config)
+    msgs = outbox(app.config["OUTBOX_DIR"])
+    assert len(msgs) == 6 and len({m["Message-ID"] for m in msgs}) == 6
+    assert all(m.get_content().strip() for m in msgs)
 
 
 def test_staff_address_falls_back_to_provider_then_guide(app):
@@ -113,9 +130,9 @@ def test_background_thread_sends_after_submission(tmp_path):
     try:
         Applicant(app.test_client(), "metering").apply(METERING)
         deadline = time.time() + 5
-        while time.time() < deadline and len(list(app.config["OUTBOX_DIR"].glob("*.eml"))) < 2:
+        while time.time() < deadline and len(outbox(app.config["OUTBOX_DIR"])) < 2:
             time.sleep(0.05)
-        assert len(list(app.config["OUTBOX_DIR"].glob("*.eml"))) == 2
+        assert len(outbox(app.config["OUTBOX_DIR"])) == 2
     finally:
         app.extensions["guide"].background.stop()
 

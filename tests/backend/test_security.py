@@ -119,7 +119,7 @@ def test_everything_the_applicant_typed_is_escaped(client):
     person.fill({**METERING, "org_name": evil, "f_instruments": evil})
     page = person.check().get_data(as_text=True)
     assert evil not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
-    r = person.fill({**METERING, "org_name": evil, "email": "bad"})
+    person.fill({**METERING, "org_name": evil, "email": "bad"})
     assert evil not in person.page
 
 
