@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def write_if_changed(path: Path, text: str | bytes) -> bool:
 def generate(project: Project, build_dir: Path, art: FlowArt | None = None) -> Path:
     """Write the docs tree and the engine config for ``project``; return the config path."""
     art = art or FlowArt(render_svg)
+    # Graphviz runs as a subprocess per flow: draw them side by side, once, before rendering.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(art.svg, project.flows.values()))
     docs_dir = build_dir / "docs"
     docs = render_docs(project, art)
     wanted = {docs_dir / p for p in docs}
