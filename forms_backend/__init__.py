@@ -7,6 +7,7 @@ settings (see ``settings.py``); content comes from the guide project through
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +29,19 @@ class Guide:
     theme: object = None
     background: object = None
     limiter: object = None
+    calendar: object = None                 # workdays.CalendarSource
+    extra_forms: dict = field(default_factory=dict)  # 意见箱 and staff filter forms, built once
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     from site_builder.loader import load_valid_project
 
-    from . import apply, errors, mail, security, static_site, templating, track
+    from . import apply, auth, errors, feedback, mail, security, staff, static_site, templating, track
+    from .feedback_forms import suggestion_form
     from .forms import application_form
+    from .staff_forms import queue_filter_form, ratings_filter_form
     from .uploads import unknown_accepts
+    from .workdays import CalendarSource
 
     cfg = settings_mod.resolve(test_config)
     data_dir: Path = cfg["GUIDE_DATA_DIR"]
@@ -51,8 +57,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     _configure_logging(app)
 
     project = load_valid_project(cfg["GUIDE_PROJECT"])
+    calendar = CalendarSource(cfg["GUIDE_HOLIDAYS_FILE"])  # a broken holidays file stops the start
     storage = open_storage(cfg["GUIDE_DB"])
-    guide = Guide(project=project, storage=storage, theme=static_site.ThemeCache(cfg["GUIDE_SITE_DIR"]))
+    guide = Guide(project=project, storage=storage, theme=static_site.ThemeCache(cfg["GUIDE_SITE_DIR"]),
+                  calendar=calendar)
+    services = list(project.services.values())
+    guide.extra_forms = {"suggestion": suggestion_form(services),
+                         "queue": queue_filter_form(services, cfg["GUIDE_FOLLOWUP_DAYS"]),
+                         "ratings": ratings_filter_form(services)}
     for service in project.services.values():
         if service.takes_applications:
             guide.forms[service.id] = application_form(service)
@@ -69,6 +81,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     app.register_blueprint(apply.bp)
     app.register_blueprint(track.bp)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(staff.bp)
     if cfg["GUIDE_SERVE_SITE"]:
         static_site.init_app(app)
     errors.init_app(app)
@@ -105,13 +120,17 @@ def open_storage(path: Path) -> Storage:
 
 
 def housekeeping(app: Flask) -> None:
-    """Forget stale drafts and delete the files nobody will submit (run hourly by the mail thread)."""
+    """Forget stale drafts, delete the files nobody will submit, drop ended staff sessions (hourly)."""
     from . import uploads
+
+    from .auth import MAX_SESSION_HOURS
+    from .storage import iso, utcnow
 
     guide = app.extensions["guide"]
     folder = app.config["UPLOAD_DIR"]
     uploads.discard(folder, guide.storage.purge())
     uploads.discard(folder, uploads.orphans(folder, guide.storage.upload_known))
+    guide.storage.purge_staff_sessions(iso(utcnow() - dt.timedelta(hours=MAX_SESSION_HOURS)))
 
 
 def _configure_logging(app: Flask) -> None:

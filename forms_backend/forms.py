@@ -44,6 +44,20 @@ MESSAGES: dict[str, str] = {
     "file_too_large": "文件不能超过 {max_mb} MB，所选文件约 {size_mb} MB，请压缩或拆分后重新上传",
     "file_type": "文件格式不符合要求，请上传 {accept} 格式的文件",
     "file_unreadable": "文件未能完整接收，请重新选择",
+    # page feedback, ratings, 意见箱
+    "ref_format": "申请编号的格式不正确，例如 ZY-2611-7K3Q9；没有可不填",
+    # staff console
+    "login_failed": "账户名或密码不正确",
+    "account_name": "账户名只能包含小写字母、数字和 . _ -，以字母开头，2 至 32 个字符",
+    "password_short": "密码至少需要 {min} 个字符",
+    "password_long": "密码不能超过 {max} 个字符",
+    "password_mismatch": "两次输入的新密码不一致",
+    "password_is_name": "密码不能与账户名相同",
+    "password_wrong": "当前密码不正确",
+    "note_required": "{action}时请填写{label}",
+    "date_order": "结束日期不能早于开始日期",
+    "contact_in_future": "联系时间不能晚于现在",
+    "datetime": "请按“年-月-日 时:分”填写{label}，例如 2026-11-25 09:30",
 }
 
 ERROR_SUMMARY_TITLE = "提交前请修改以下问题"

@@ -19,6 +19,11 @@ LIMITS = {
     "apply.form": "30 per minute; 300 per hour",
     "apply.confirm": "20 per minute; 200 per hour",
     "track.lookup": "10 per minute; 60 per hour",
+    "auth.login": "5 per minute; 30 per hour",
+    "feedback.page_vote": "20 per minute; 200 per hour",
+    "feedback.page_comment": "10 per minute; 100 per hour",
+    "feedback.rate": "10 per minute; 60 per hour",
+    "feedback.suggest": "5 per minute; 30 per hour",
 }
 
 # Backend pages load nothing but our own CSS and (for the print button) one script file.

@@ -31,7 +31,18 @@ SETTINGS: dict[str, tuple[Any, str, str]] = {
     "GUIDE_REF_PREFIX": ("ZY", "str", "two letters that start every reference number"),
     "GUIDE_TIMEZONE": ("Asia/Shanghai", "str", "time zone of dates shown to people"),
     "GUIDE_MAIL_WORKER": (True, "bool", "send queued mail from a background thread in each process"),
+    "GUIDE_FIRST_CONTACT_DAYS": (1, "int", "working days to first contact after a bad rating or a 意见箱 entry"),
+    "GUIDE_RECTIFY_DAYS": (15, "int", "working days to rectify and close a follow-up item"),
+    "GUIDE_FOLLOWUP_DAYS": (14, "int", "days without contact after which an open case is listed for follow-up"),
+    "GUIDE_STAFF_IDLE_MINUTES": (30, "int", "a staff session ends after this many minutes without a request"),
+    "GUIDE_HOLIDAYS_FILE": (None, "path", "holidays and make-up working days for working-day deadlines"),
+    "GUIDE_TRACK_LINK_DAYS": (180, "int", "how long the signed tracking/rating link in emails stays valid"),
 }
+
+# 意见箱 references start with these letters; application references may not.
+SUGGESTION_PREFIX = "YJ"
+MINIMUM = {"GUIDE_FIRST_CONTACT_DAYS": 0, "GUIDE_RECTIFY_DAYS": 1, "GUIDE_FOLLOWUP_DAYS": 1,
+           "GUIDE_STAFF_IDLE_MINUTES": 1, "GUIDE_TRACK_LINK_DAYS": 1}
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -46,7 +57,7 @@ def _convert(name: str, raw: Any, kind: str) -> Any:
     if kind == "bool":
         return raw if isinstance(raw, bool) else str(raw).strip().lower() in TRUE
     if kind == "path":
-        return Path(raw)
+        return Path(raw) if str(raw).strip() else None  # an empty variable means "not set"
     try:
         return {"int": int, "float": float}[kind](raw)
     except (TypeError, ValueError):
@@ -61,7 +72,7 @@ def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, st
     for name, (default, kind, _) in SETTINGS.items():
         raw = overrides.get(name, environ.get(name, default))
         cfg[name] = _convert(name, raw, kind)
-    project = cfg["GUIDE_PROJECT"].resolve()
+    project = (cfg["GUIDE_PROJECT"] or Path(".")).resolve()
     cfg["GUIDE_PROJECT"] = project
     cfg["GUIDE_SITE_DIR"] = (cfg["GUIDE_SITE_DIR"] or project / "site").resolve()
     if cfg["GUIDE_DB"] is not None and cfg["GUIDE_DATA_DIR"] is None:
@@ -73,6 +84,13 @@ def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, st
     if not (isinstance(prefix, str) and len(prefix) == 2 and prefix.isascii() and prefix.isalpha()):
         raise SettingsError(f"GUIDE_REF_PREFIX={prefix!r} must be two letters, e.g. ZY")
     cfg["GUIDE_REF_PREFIX"] = prefix.upper()
+    if cfg["GUIDE_REF_PREFIX"] == SUGGESTION_PREFIX:
+        raise SettingsError(f"GUIDE_REF_PREFIX={prefix!r} is taken by the 意见箱 references; choose other letters")
+    for name, low in MINIMUM.items():
+        if cfg[name] < low:
+            raise SettingsError(f"{name}={cfg[name]!r} must be at least {low}")
+    if cfg["GUIDE_HOLIDAYS_FILE"] is not None:
+        cfg["GUIDE_HOLIDAYS_FILE"] = cfg["GUIDE_HOLIDAYS_FILE"].resolve()
     # Everything not a GUIDE_* setting (SECRET_KEY, TESTING, WTF_CSRF_ENABLED ...) passes through.
     cfg.update({k: v for k, v in overrides.items() if k not in SETTINGS})
     return cfg

@@ -57,10 +57,21 @@ def actor_label(actor: str) -> str:
     return ACTOR_LABELS.get(actor, "工作人员")
 
 
+def staff_name(actor: str) -> str:
+    """Who did it, for staff: the account name, or 申请人 / 系统."""
+    if actor.startswith("staff:"):
+        return actor[6:]
+    return ACTOR_LABELS.get(actor, actor)
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["human_size"] = human_size
-    app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, STATUS_HELP=STATUS_HELP, actor_label=actor_label)
+    app.jinja_env.filters["staff_name"] = staff_name
+    from .feedback_forms import KIND_LABELS, SCORE_LABELS
+
+    app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, STATUS_HELP=STATUS_HELP, actor_label=actor_label,
+                                 SCORE_LABELS=SCORE_LABELS, KIND_LABELS=KIND_LABELS)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
+import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from forms_backend import create_app
 
@@ -136,3 +140,156 @@ def errors_in(html: str) -> list[tuple[str, str]]:
 def track(client, ref: str, phone: str):
     page = client.get("/track").get_data(as_text=True)
     return client.post("/track", data={"csrf_token": csrf_token(page), "ref": ref, "phone": phone})
+
+
+# ---------------------------------------------------------------- the staff console
+
+STAFF_PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One argon2 hash for every test account (hashing costs ~0.1 s each)."""
+    from forms_backend.auth import hash_password
+    return hash_password(STAFF_PASSWORD)
+
+
+@pytest.fixture
+def accounts(storage, password_hash):
+    """Two accounts: li (staff) and boss (admin)."""
+    storage.create_user("li", "staff", password_hash)
+    storage.create_user("boss", "admin", password_hash)
+
+
+def page_token(html: str) -> str:
+    """The CSRF token of any form on the page (ours or WTForms' rendering)."""
+    m = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html) or \
+        re.search(r'<input[^>]*value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert m, "no CSRF token in the page"
+    return m.group(1)
+
+
+class Staff:
+    """A staff member's browser session in the console."""
+
+    def __init__(self, client):
+        self.client = client
+        self.page = ""
+
+    def login(self, name: str = "li", password: str = STAFF_PASSWORD, next: str | None = None):
+        page = self.client.get("/staff/login").get_data(as_text=True)
+        return self.client.post("/staff/login", data={"csrf_token": page_token(page), "name": name,
+                                                      "password": password, "next": next or ""})
+
+    def get(self, path: str, **kw):
+        r = self.client.get(path, **kw)
+        if r.mimetype == "text/html":
+            self.page = r.get_data(as_text=True)
+        return r
+
+    def post(self, path: str, data: dict):
+        if "csrf_token" not in self.page:
+            self.get("/staff/exports")
+        r = self.client.post(path, data={"csrf_token": page_token(self.page), **data})
+        if r.mimetype == "text/html" and r.status_code == 200 or r.status_code >= 400:
+            self.page = r.get_data(as_text=True)
+        return r
+
+    def set_status(self, ref: str, to: str, note: str = "", public: bool = True, expected: str | None = None):
+        if expected is None:  # what the case page carries (a closed case has no form: then no check)
+            m = re.search(r'name="t-expected" value="([^"]*)"',
+                          self.get(f"/staff/applications/{ref}").get_data(as_text=True))
+            expected = m.group(1) if m else ""
+        data = {"t-to_status": to, "t-expected": expected, "t-note": note}
+        if public:
+            data["t-public"] = "y"
+        return self.post(f"/staff/applications/{ref}/status", data)
+
+
+@pytest.fixture
+def staff(app, accounts):
+    """li, logged in."""
+    person = Staff(app.test_client())
+    assert person.login().status_code == 303
+    return person
+
+
+@pytest.fixture
+def admin(app, accounts):
+    """boss (an administrator), logged in."""
+    person = Staff(app.test_client())
+    assert person.login("boss").status_code == 303
+    return person
+
+
+def make_application(storage, n: int = 0, **record) -> str:
+    """An application straight into storage (fast: no forms); returns its reference."""
+    token = f"draft-{n}-{secrets.token_hex(4)}"
+    storage.save_draft(token, record.get("service_id", "metering"), answers={"x": 1})
+    draft = storage.get_draft(token)
+    base = {"service_id": "metering", "service_name": "计量器具检定", "org_name": f"测试单位{n}",
+            "uscc": VALID_USCC, "contact_name": "张三", "phone": "13812345678", "phone_norm": "13812345678",
+            "email": "zhang@example.com",
+            "answers": [{"id": "f_instruments", "label": "器具名称及数量", "type": "textarea", "value": "天平",
+                         "display": "天平"}]}
+    base.update(record)
+    return storage.submit(token, draft.submit_token, record=base, ref_prefix="ZY", yymm="2611",
+                          compose_mail=lambda ref: []).ref
+
+
+def set_time(storage, sql: str, params=()) -> None:
+    """Move recorded times (tests of due dates and follow-up); SQL on the test's own database."""
+    with storage._immediate() as db:
+        db.execute(sql, params)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The fixture guide built once (real mkdocs build) for the browser tests."""
+    from site_builder.build import build_site
+    project = tmp_path_factory.mktemp("guide") / "project"
+    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns(".guide-build", "site"))
+    build_site(project, site_dir=project / "site")  # the build's scratch files stay in tmp too
+    return project / "site"
+
+
+# ---------------------------------------------------------------- Chromium (browser tests)
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def server(tmp_path, built_site):
+    """The app with the built guide on a loopback port (like guide serve): (base URL, app)."""
+    app = create_app(config(tmp_path, GUIDE_SITE_DIR=built_site, GUIDE_SERVE_SITE=True, TESTING=False))
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}", app
+    srv.shutdown()
+    thread.join()
+    app.extensions["guide"].storage.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    yield pg
+    context.close()

@@ -3,65 +3,12 @@ answers, change one, submit, and track — against the real app on a loopback po
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from forms_backend import create_app
-
-from .conftest import FIXTURE, PDF, VALID_USCC, config
+from .conftest import ARTIFACTS, PDF, VALID_USCC
 
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def built_site(tmp_path_factory):
-    from site_builder.build import build_site
-    project = tmp_path_factory.mktemp("guide") / "project"
-    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns(".guide-build", "site"))
-    build_site(project, site_dir=project / "site")  # the build's scratch files stay in tmp too
-    return project / "site"
-
-
-@pytest.fixture
-def server(tmp_path, built_site):
-    app = create_app(config(tmp_path, GUIDE_SITE_DIR=built_site, GUIDE_SERVE_SITE=True, TESTING=False))
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", app
-    srv.shutdown()
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
-    pg = context.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    yield pg
-    context.close()
-
 
 def test_apply_with_upload_fix_errors_check_submit_and_track(server, page, tmp_path):
     base, app = server

@@ -1,0 +1,219 @@
+"""Staff login: argon2 hashes, server-side sessions, idle timeout, logout, decorators.
+
+The session cookie (Flask's, signed, HttpOnly, SameSite=Lax) carries only a random token; the
+database keeps its SHA-256 with the account and the time of the last request. So logging out,
+disabling an account or changing its password ends its sessions at once, and a session left
+idle for ``GUIDE_STAFF_IDLE_MINUTES`` (or older than ``MAX_SESSION_HOURS``) is over. Logging in
+clears the whole session and starts a new one (no fixation). Failed logins and refused pages are
+logged with the account name (or, for a name that is no account, a hash of it) and the
+endpoint — never a password, never applicant data.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import logging
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+
+from .forms import ERROR_SUMMARY_TITLE, message
+from .staff_forms import ROLE_LABELS, LoginForm, PasswordForm
+from .storage import StaffUser, utcnow
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__, url_prefix="/staff")
+
+SESSION_KEY = "staff"
+MAX_SESSION_HOURS = 12
+TOUCH_SECONDS = 60  # write last_seen_at at most once a minute per session
+hasher = PasswordHasher()
+_dummy_hash: str | None = None
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _dummy() -> str:
+    # Unknown and disabled accounts still cost one verification, so timing tells nothing.
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = hasher.hash(secrets.token_hex(16))
+    return _dummy_hash
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def account_for_log(name: str, known: bool) -> str:
+    """The account name when it is one; otherwise a hash (people type passwords into name fields)."""
+    if known:
+        return name
+    return "unknown#" + hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def _storage():
+    return current_app.extensions["guide"].storage
+
+
+def current_user() -> StaffUser | None:
+    """The logged-in staff member of this request, or None (ending an idle or old session)."""
+    if "staff_user" in g:
+        return g.staff_user
+    g.staff_user = None
+    token = session.get(SESSION_KEY)
+    if not isinstance(token, str) or not token:
+        return None
+    digest = token_hash(token)
+    found = _storage().staff_session(digest)
+    if found is None:
+        session.pop(SESSION_KEY, None)
+        return None
+    now = utcnow()
+    idle = dt.timedelta(minutes=current_app.config["GUIDE_STAFF_IDLE_MINUTES"])
+    last_seen = dt.datetime.fromisoformat(found.last_seen_at)
+    if now - last_seen > idle or now - dt.datetime.fromisoformat(found.created_at) > dt.timedelta(
+            hours=MAX_SESSION_HOURS):
+        _storage().end_staff_session(digest)
+        session.pop(SESSION_KEY, None)
+        g.staff_expired = True
+        return None
+    if (now - last_seen).total_seconds() > TOUCH_SECONDS:
+        _storage().touch_staff_session(digest)
+    g.staff_user = found.user
+    return found.user
+
+
+def require_login():
+    """None when a staff member is logged in; otherwise the response that sends them to log in."""
+    if current_user() is not None:
+        return None
+    log.warning("staff page refused (not logged in): %s %s", request.method, request.endpoint)
+    if g.get("staff_expired"):
+        flash(f"超过 {current_app.config['GUIDE_STAFF_IDLE_MINUTES']} 分钟没有操作，已自动退出。请重新登录。", "warning")
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login_form", next=target), 303)
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        refused = require_login()
+        return refused if refused is not None else view(*args, **kwargs)
+    return wrapped
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        refused = require_login()
+        if refused is not None:
+            return refused
+        user = current_user()
+        if not user.is_admin:
+            log.warning("staff page refused (admin only): %s %s by %s", request.method, request.endpoint, user.name)
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path of the staff console: never another host, never a scheme."""
+    if not target or not isinstance(target, str):
+        return None
+    if not (target == "/staff" or target.startswith("/staff/")) or "//" in target or "\\" in target:
+        return None
+    if any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.context_processor
+def _context():
+    return {"staff_user": current_user(), "ROLE_LABELS": ROLE_LABELS}
+
+
+@bp.get("/login")
+def login_form():
+    if current_user() is not None:
+        return redirect(url_for("staff.queue"), 303)
+    form = LoginForm(data={"next": safe_next(request.args.get("next")) or ""})
+    return render_template("staff/login.html", form=form, errors=[], summary_title=ERROR_SUMMARY_TITLE)
+
+
+@bp.post("/login")
+def login():
+    form = LoginForm()
+    errors = []
+    if form.validate():
+        name = (form.name.data or "").lower()
+        user = _storage().get_user(name)
+        usable = user is not None and user.active
+        ok = verify_password(user.password_hash if usable else _dummy(), form.password.data)
+        if usable and ok:
+            token = secrets.token_urlsafe(32)
+            rehash = hash_password(form.password.data) if hasher.check_needs_rehash(user.password_hash) else None
+            _storage().record_login(user.id, token_hash(token), password_hash=rehash)
+            session.clear()  # a new session: nothing of the one before it survives
+            session[SESSION_KEY] = token
+            log.info("staff login: %s", user.name)
+            return redirect(safe_next(form.next.data) or url_for("staff.queue"), 303)
+        log.warning("staff login failed: %s", account_for_log(name, user is not None))
+        errors = [("name", message("login_failed"))]
+    else:
+        errors = [(f.name, f.errors[0]) for f in (form.name, form.password) if f.errors]
+    return render_template("staff/login.html", form=form, errors=errors, summary_title=ERROR_SUMMARY_TITLE)
+
+
+@bp.post("/logout")
+def logout():
+    token = session.get(SESSION_KEY)
+    if isinstance(token, str) and token:
+        user = current_user()
+        _storage().end_staff_session(token_hash(token))
+        if user:
+            log.info("staff logout: %s", user.name)
+    session.clear()
+    flash("您已退出登录。", "info")
+    return redirect(url_for("auth.login_form"), 303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    user = current_user()
+    form = PasswordForm(account_name=user.name)
+    errors = []
+    if request.method == "POST":
+        if form.validate():
+            if verify_password(user.password_hash, form.current.data):
+                _storage().update_user(user.name, password_hash=hash_password(form.new.data))
+                session.clear()
+                log.info("staff password changed: %s", user.name)
+                flash("密码已修改。请用新密码重新登录。", "info")
+                return redirect(url_for("auth.login_form"), 303)
+            log.warning("staff password change refused (wrong current password): %s", user.name)
+            form.current.errors = [message("password_wrong")]
+        errors = [(f.name, f.errors[0]) for f in (form.current, form.new, form.confirm) if f.errors]
+    return render_template("staff/password.html", form=form, errors=errors, summary_title=ERROR_SUMMARY_TITLE,
+                           user=user)
