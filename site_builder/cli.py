@@ -24,7 +24,33 @@ def _print_diagnostics(diags) -> None:
         click.echo(d.format(), err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class GuideGroup(click.Group):
+    """Loads the backend's operator commands (serve, db, user) only when one is asked for, so
+    editors' commands do not pay for importing Flask."""
+
+    _backend_loaded = False
+
+    def load_backend_commands(self) -> None:
+        if self._backend_loaded:
+            return
+        self._backend_loaded = True
+        try:
+            from forms_backend.commands import register
+        except ImportError:
+            return
+        register(self)
+
+    def list_commands(self, ctx):
+        self.load_backend_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        if name not in self.commands:
+            self.load_backend_commands()
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=GuideGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Build and serve the service guide."""
 
@@ -80,15 +106,3 @@ def preview(project: Path, host: str, port: int) -> None:
     from .preview import preview as run_preview
 
     run_preview(project, host, port)
-
-
-def _register_backend_commands() -> None:
-    # The backend's operator commands (serve, db, user ...) live beside the backend code.
-    try:
-        from forms_backend.commands import register
-    except ImportError:
-        return
-    register(main)
-
-
-_register_backend_commands()

@@ -14,6 +14,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def commands(group: click.Group, prefix: str = "guide"):
+    group.list_commands(click.Context(group))  # loads the backend's commands too
     for name, cmd in group.commands.items():
         yield f"{prefix} {name}"
         if isinstance(cmd, click.Group):
