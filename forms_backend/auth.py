@@ -141,11 +141,14 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-@bp.after_request
-def _no_store(response):
+def no_store(response):
+    """Staff pages are never cached and never indexed (also used by the staff blueprint)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+bp.after_request(no_store)
 
 
 @bp.context_processor

@@ -44,11 +44,7 @@ def _login():
     return auth.require_login()
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+bp.after_request(auth.no_store)
 
 
 @bp.context_processor
