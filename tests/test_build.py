@@ -57,7 +57,8 @@ def parse_page(path: Path) -> Resources:
 @pytest.mark.parametrize("which", ["shipped", "songjiang"])
 def test_guide_builds_with_every_page(request, which):
     project, site, result = request.getfixturevalue(which)
-    assert (site / "index.html").exists()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert f"<title>{project.site.title}</title>" in home  # the guide's full name, not "name - name"
     for fam in project.families():
         assert (site / "families" / fam.id / "index.html").exists()
     for sid, svc in project.services.items():
