@@ -20,7 +20,7 @@ SHAPES = {
     "start": 'shape=box, style="rounded,filled", peripheries=1',
     "end": 'shape=box, style="rounded,filled,bold"',
     "task": 'shape=box, style="filled"',
-    "decision": 'shape=diamond, style="filled", margin="0.02,0.02"',
+    "decision": 'shape=diamond, style="filled", margin="0.12,0.06"',
 }
 
 
