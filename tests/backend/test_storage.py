@@ -1,4 +1,4 @@
-"""storage.py on real SQLite files: migrations, pragmas, submissions, history, backup, purge."""
+"""The storage package on real SQLite files: migrations, pragmas, submissions, history, backup, purge."""
 from __future__ import annotations
 
 import sqlite3

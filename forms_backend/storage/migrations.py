@@ -1,0 +1,228 @@
+"""Numbered schema migrations (sqlite-utils Migrations), applied at start-up."""
+from __future__ import annotations
+
+from .common import *  # noqa: F401,F403 - constants, errors, helpers
+
+# ---------------------------------------------------------------- migrations
+
+migrations = Migrations("forms_backend")
+
+
+@migrations(name="0001_applications")
+def m0001_applications(db: Database) -> None:
+    statuses = ", ".join(f"'{s}'" for s in STATUSES)
+    for sql in (
+        f"""CREATE TABLE applications (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL UNIQUE,
+            service_id TEXT NOT NULL,
+            service_name TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'submitted' CHECK (status IN ({statuses})),
+            org_name TEXT NOT NULL,
+            uscc TEXT NOT NULL,
+            contact_name TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            phone_norm TEXT NOT NULL,
+            email TEXT NOT NULL,
+            answers TEXT NOT NULL,
+            submitted_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            due_at TEXT,
+            assignee TEXT
+        )""",
+        "CREATE INDEX applications_service_status ON applications(service_id, status)",
+        "CREATE INDEX applications_uscc ON applications(uscc)",
+        # No index on submitted_at: ids grow in submission order, so ORDER BY id serves.
+        f"""CREATE TABLE application_events (
+            id INTEGER PRIMARY KEY,
+            application_id INTEGER NOT NULL REFERENCES applications(id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('status', 'note', 'mail')),
+            from_status TEXT CHECK (from_status IS NULL OR from_status IN ({statuses})),
+            to_status TEXT CHECK (to_status IS NULL OR to_status IN ({statuses})),
+            note TEXT,
+            public INTEGER NOT NULL DEFAULT 1
+        )""",
+        "CREATE INDEX application_events_app ON application_events(application_id, id)",
+        """CREATE TABLE drafts (
+            token TEXT PRIMARY KEY,
+            service_id TEXT NOT NULL,
+            answers TEXT,
+            files TEXT NOT NULL DEFAULT '{}',
+            submit_token TEXT NOT NULL,
+            application_id INTEGER REFERENCES applications(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        # drafts has no index on updated_at: only the hourly purge scans it, and every index
+        # is one more page written by each form POST.
+        """CREATE TABLE uploads (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,
+            draft_token TEXT,
+            application_id INTEGER REFERENCES applications(id),
+            field_id TEXT NOT NULL,
+            original_name TEXT NOT NULL,
+            stored_name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'attached', 'discarded')),
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX uploads_draft ON uploads(draft_token)",
+        "CREATE INDEX uploads_application ON uploads(application_id)",
+        """CREATE TABLE mail_queue (
+            id INTEGER PRIMARY KEY,
+            application_id INTEGER REFERENCES applications(id),
+            kind TEXT NOT NULL,
+            to_addr TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            claimed_at TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        )""",
+        "CREATE INDEX mail_queue_due ON mail_queue(status, next_attempt_at)",
+    ):
+        db.execute(sql)
+
+
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+@migrations(name="0002_staff_console")
+def m0002_staff_console(db: Database) -> None:
+    for sql in (
+        # closed_at: when it became completed or rejected (time to completion, the archive date).
+        "ALTER TABLE applications ADD COLUMN closed_at TEXT",
+        # Archive numbers (seed 001, 9.4): a sequence per year, given when a case is closed.
+        "ALTER TABLE applications ADD COLUMN archive_year INTEGER",
+        "ALTER TABLE applications ADD COLUMN archive_seq INTEGER",
+        "CREATE UNIQUE INDEX applications_archive ON applications(archive_year, archive_seq) "
+        "WHERE archive_year IS NOT NULL",
+        f"""CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ({_in(ROLES)})),
+            password_hash TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            password_changed_at TEXT NOT NULL,
+            last_login_at TEXT
+        )""",
+        # Server-side staff sessions: logout, disabling an account and a new password end them
+        # at once, which a signed cookie alone cannot do. The cookie holds the token, the table
+        # its SHA-256.
+        """CREATE TABLE staff_sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX staff_sessions_user ON staff_sessions(user_id)",
+        # Follow-up contacts with the enterprise while a case is open (seed 001, 8.2.3).
+        f"""CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            application_id INTEGER NOT NULL REFERENCES applications(id),
+            at TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ({_in(CONTACT_CHANNELS)})),
+            note TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX contacts_application ON contacts(application_id, at)",
+    ):
+        db.execute(sql)
+
+
+@migrations(name="0003_feedback")
+def m0003_feedback(db: Database) -> None:
+    for sql in (
+        """CREATE TABLE page_feedback (
+            id INTEGER PRIMARY KEY,
+            page TEXT NOT NULL,
+            helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+            comment TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX page_feedback_page ON page_feedback(page)",
+        # 五级好差评: 5 非常满意 ... 1 非常不满意. A later rating replaces the current one; the
+        # earlier rows stay, with current = 0.
+        """CREATE TABLE ratings (
+            id INTEGER PRIMARY KEY,
+            application_id INTEGER NOT NULL REFERENCES applications(id),
+            score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+            q_guide INTEGER CHECK (q_guide IN (0, 1)),
+            q_process INTEGER CHECK (q_process IN (0, 1)),
+            q_materials INTEGER CHECK (q_materials IN (0, 1)),
+            q_interface INTEGER CHECK (q_interface IN (0, 1)),
+            comment TEXT,
+            created_at TEXT NOT NULL,
+            current INTEGER NOT NULL DEFAULT 1
+        )""",
+        "CREATE UNIQUE INDEX ratings_current ON ratings(application_id) WHERE current = 1",
+        # 意见箱. code_hash: SHA-256 of the query code shown once, for following it anonymously.
+        f"""CREATE TABLE suggestions (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ({_in(SUGGESTION_KINDS)})),
+            service_id TEXT,
+            service_name TEXT,
+            related_ref TEXT,
+            body TEXT NOT NULL,
+            name TEXT,
+            org_name TEXT,
+            phone TEXT,
+            phone_norm TEXT,
+            email TEXT,
+            code_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        # Follow-up items: every bad rating and every 意见箱 entry, with its two deadlines
+        # (local dates), an owner, notes, and a closure whose outcome is told to the enterprise.
+        f"""CREATE TABLE issues (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ({_in(ISSUE_KINDS)})),
+            application_id INTEGER REFERENCES applications(id),
+            rating_id INTEGER REFERENCES ratings(id),
+            suggestion_id INTEGER REFERENCES suggestions(id),
+            service_id TEXT,
+            service_name TEXT,
+            opened_at TEXT NOT NULL,
+            first_contact_due TEXT,
+            rectify_due TEXT NOT NULL,
+            first_contact_at TEXT,
+            owner TEXT,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+            closed_at TEXT,
+            outcome TEXT,
+            told_via TEXT CHECK (told_via IS NULL OR told_via IN ({_in(TOLD_VIA)}))
+        )""",
+        "CREATE INDEX issues_status ON issues(status, rectify_due)",
+        "CREATE INDEX issues_application ON issues(application_id)",
+        "CREATE INDEX issues_suggestion ON issues(suggestion_id)",
+        f"""CREATE TABLE issue_notes (
+            id INTEGER PRIMARY KEY,
+            issue_id INTEGER NOT NULL REFERENCES issues(id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ({_in(NOTE_KINDS)})),
+            channel TEXT CHECK (channel IS NULL OR channel IN ({_in(CONTACT_CHANNELS)})),
+            note TEXT
+        )""",
+        "CREATE INDEX issue_notes_issue ON issue_notes(issue_id, id)",
+    ):
+        db.execute(sql)
+
+

@@ -1,0 +1,235 @@
+"""The dataclasses the storage layer returns: views never see rows or SQL."""
+from __future__ import annotations
+
+from .common import *  # noqa: F401,F403 - constants, errors, helpers
+
+# ---------------------------------------------------------------- records
+
+@dataclass
+class Draft:
+    token: str
+    service_id: str
+    answers: dict | None
+    files: dict[str, dict]
+    submit_token: str
+    application_id: int | None
+    ref: str | None = None
+
+
+@dataclass
+class Submitted:
+    ref: str
+    application_id: int
+    created: bool
+
+
+@dataclass
+class NewUpload:
+    """A received file, already written to disk under ``stored_name``."""
+    field_id: str
+    original_name: str
+    stored_name: str
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class Event:
+    at: str
+    actor: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+
+
+@dataclass
+class ApplicationRecord:
+    id: int
+    ref: str
+    service_id: str
+    service_name: str
+    status: str
+    org_name: str
+    uscc: str
+    contact_name: str
+    phone: str
+    email: str
+    answers: list[dict]
+    submitted_at: str
+    updated_at: str
+    events: list[Event] = field(default_factory=list)
+    due_at: str | None = None
+    closed_at: str | None = None
+    archive_no: str | None = None
+
+
+@dataclass
+class QueuedMail:
+    id: int
+    application_id: int | None
+    kind: str
+    to_addr: str
+    subject: str
+    body: str
+    attempts: int
+
+
+@dataclass
+class StaffUser:
+    id: int
+    name: str
+    role: str
+    active: bool
+    created_at: str
+    password_changed_at: str
+    last_login_at: str | None
+    password_hash: str = field(default="", repr=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass
+class StaffSession:
+    user: StaffUser
+    created_at: str
+    last_seen_at: str
+
+
+@dataclass
+class Contact:
+    id: int
+    at: str
+    channel: str
+    note: str
+    actor: str
+
+
+@dataclass
+class QueueFilter:
+    """What the staff queue asks for; every value is already validated (see staff_forms)."""
+    service_id: str | None = None
+    status: str | None = None
+    submitted_from: str | None = None    # UTC ISO, inclusive
+    submitted_before: str | None = None  # UTC ISO, exclusive
+    enterprise: str | None = None        # part of the name, or the whole 统一社会信用代码
+    overdue: str | None = None           # 'time' (past the service time limit) or 'followup'
+    today: str | None = None             # local date, for 'time'
+    followup_cutoff: str | None = None   # UTC ISO, for 'followup': last contact before this
+    uscc: str | None = None              # exactly this enterprise
+
+
+@dataclass
+class QueueRow:
+    ref: str
+    service_id: str
+    service_name: str
+    status: str
+    org_name: str
+    uscc: str
+    submitted_at: str
+    updated_at: str
+    due_at: str | None
+    closed_at: str | None
+    archive_no: str | None
+    last_contact_at: str | None
+    score: int | None
+
+
+@dataclass
+class Rating:
+    id: int
+    application_id: int
+    score: int
+    q_guide: int | None
+    q_process: int | None
+    q_materials: int | None
+    q_interface: int | None
+    comment: str | None
+    created_at: str
+    current: bool
+
+
+@dataclass
+class IssueNote:
+    at: str
+    actor: str
+    kind: str
+    channel: str | None
+    note: str | None
+
+
+@dataclass
+class Issue:
+    id: int
+    kind: str
+    application_id: int | None
+    rating_id: int | None
+    suggestion_id: int | None
+    service_id: str | None
+    service_name: str | None
+    opened_at: str
+    first_contact_due: str | None
+    rectify_due: str
+    first_contact_at: str | None
+    owner: str | None
+    status: str
+    closed_at: str | None
+    outcome: str | None
+    told_via: str | None
+    ref: str | None = None          # the application's or the suggestion's reference
+    who: str | None = None          # enterprise name, or the name left in the 意见箱
+    notes: list[IssueNote] = field(default_factory=list)
+
+
+@dataclass
+class Suggestion:
+    id: int
+    ref: str
+    kind: str
+    service_id: str | None
+    service_name: str | None
+    related_ref: str | None
+    body: str
+    name: str | None
+    org_name: str | None
+    phone: str | None
+    email: str | None
+    created_at: str
+
+
+@dataclass
+class SuggestionStatus:
+    """What the tracking page shows of a 意见箱 entry."""
+    ref: str
+    kind: str
+    service_name: str | None
+    created_at: str
+    status: str                 # 'received', 'in_progress' or 'closed'
+    closed_at: str | None
+    outcome: str | None
+
+
+def archive_no(year: int | None, seq: int | None) -> str | None:
+    return f"{year}-{seq:04d}" if year and seq else None
+
+
+def like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+APP_COLUMNS = ("id, ref, service_id, service_name, status, org_name, uscc, contact_name, phone, email, "
+               "answers, submitted_at, updated_at")
+
+
+def _application(row: tuple) -> ApplicationRecord:
+    values = list(row)
+    values[10] = json.loads(values[10])
+    return ApplicationRecord(*values)
+
+
