@@ -256,9 +256,6 @@ def built_site(tmp_path_factory):
 # ---------------------------------------------------------------- Chromium (browser tests)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
@@ -274,15 +271,7 @@ def server(tmp_path, built_site):
     app.extensions["guide"].storage.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+# `browser` (one Debian chromium for the whole run) comes from tests/conftest.py.
 
 
 @pytest.fixture
