@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 
-from . import mail, uploads
+from . import mail, notify, uploads
 from .static_site import service_page
 from .forms import ERROR_SUMMARY_TITLE, ConfirmForm, phone_key
 from .storage import DraftNotFound, StaleSubmission
@@ -166,7 +166,8 @@ def confirm(service_id: str):
         return mail.compose(site_title=project.site.title, service=service, ref=ref,
                             submitted=now.strftime("%Y-%m-%d %H:%M"), record=record, summary=summary,
                             staff_to=mail.staff_address(project, service), track_url=track_url,
-                            contact=contact_line(project, service))
+                            contact=contact_line(project, service)) + \
+            notify.ack_sms(current_app.config, ref=ref, phone=record["phone"], track_url=track_url)
 
     try:
         result = guide.storage.submit(token, confirm_form.submission.data, record=record,

@@ -220,11 +220,23 @@ class Transport:
 
 
 def deliver_due(storage: Storage, config: dict[str, Any], *, limit: int = 50) -> tuple[int, int]:
-    """Send every message that is due now; return (sent, failed) counts."""
+    """Send every message that is due now, each through its channel; return (sent, failed) counts."""
+    from .notify import channels
+
     mails = storage.claim_due_mail(limit=limit)
     if not mails:
         return 0, 0
-    sent, failed = Transport(config).send_all(mails)
+    senders = channels(config)
+    sent, failed = [], {}
+    for name, sender in senders.items():
+        batch = [m for m in mails if m.channel == name]
+        if batch:
+            ok, bad = sender.send_all(batch)
+            sent += ok
+            failed.update(bad)
+    for m in mails:
+        if m.channel not in senders:
+            failed[m.id] = f"UnknownChannel: {m.channel}"
     storage.mail_sent(sent)
     by_id = {m.id: m for m in mails}
     for mail_id, error in failed.items():
@@ -232,10 +244,10 @@ def deliver_due(storage: Storage, config: dict[str, Any], *, limit: int = 50) ->
         retry_at = (utcnow() + dt.timedelta(seconds=RETRY_DELAYS[attempts - 1])
                     if attempts <= len(RETRY_DELAYS) else None)
         storage.mail_failed(mail_id, error, retry_at=retry_at)
-        log.warning("mail %s (%s) not sent, attempt %s: %s%s", mail_id, by_id[mail_id].kind, attempts,
-                    error.split(":")[0], "" if retry_at else "; giving up, staff must follow up")
+        log.warning("%s %s (%s) not sent, attempt %s: %s%s", by_id[mail_id].channel, mail_id, by_id[mail_id].kind,
+                    attempts, error.split(":")[0], "" if retry_at else "; giving up, staff must follow up")
     if sent:
-        log.info("mail: %d message(s) sent (ids %s-%s)", len(sent), min(sent), max(sent))
+        log.info("notices: %d message(s) sent (ids %s-%s)", len(sent), min(sent), max(sent))
     return len(sent), len(failed)
 
 

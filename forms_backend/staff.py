@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
 
-from . import auth, exports, mail, stats, track
+from . import auth, exports, mail, notify, stats, track
 from .apply import contact_line
 from .feedback_forms import KIND_LABELS, RATING_QUESTIONS, SCORE_LABELS
 from .forms import ERROR_SUMMARY_TITLE
@@ -210,6 +210,8 @@ def transition(ref: str):
                                 status_help=STATUS_HELP[to], note=note if form.public.data else None, link_url=link,
                                 track_url=url_for("track.index", _external=True),
                                 contact=contact_line(guide.project, service), rate=to == "completed")
+    mails += notify.status_sms(current_app.config, ref=ref, phone=case.phone, status_label=STATUS_LABELS[to],
+                               track_url=url_for("track.index", _external=True))
     try:
         # The step itself is always public (the tracking page shows the status); a note may not be.
         _storage().set_status(ref, to, actor=_actor(), note=note if form.public.data else None,

@@ -100,10 +100,7 @@ class ApplicationsStore:
             # (Files replaced while editing were marked discarded when they were replaced.)
             db.execute("UPDATE drafts SET application_id = ?, answers = NULL, updated_at = ? WHERE token = ?",
                        (app_id, now, draft_token))
-            for mail in compose_mail(ref):
-                db.execute("INSERT INTO mail_queue (application_id, kind, to_addr, subject, body, next_attempt_at, "
-                           "created_at) VALUES (?,?,?,?,?,?,?)",
-                           (app_id, mail["kind"], mail["to"], mail["subject"], mail["body"], now, now))
+            self._queue_mail(db, app_id, compose_mail(ref), now)
         return Submitted(ref, app_id, created=True)
 
     @staticmethod
@@ -203,10 +200,11 @@ class ApplicationsStore:
 
     @staticmethod
     def _queue_mail(db: Database, application_id: int | None, mails: Sequence[dict], now: str) -> None:
-        for mail in mails:
-            db.execute("INSERT INTO mail_queue (application_id, kind, to_addr, subject, body, next_attempt_at, "
-                       "created_at) VALUES (?,?,?,?,?,?,?)",
-                       (application_id, mail["kind"], mail["to"], mail["subject"], mail["body"], now, now))
+        for mail in mails:  # email by default; notify.sms() rows say channel 'sms'
+            db.execute("INSERT INTO mail_queue (application_id, kind, channel, to_addr, subject, body, "
+                       "next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                       (application_id, mail["kind"], mail.get("channel", "email"), mail["to"], mail["subject"],
+                        mail["body"], now, now))
 
     def uploads_of(self, application_id: int) -> list[dict]:
         rows = self._all("SELECT token, field_id, original_name, stored_name, kind, content_type, size, sha256 "
@@ -233,7 +231,8 @@ class ApplicationsStore:
         with self._immediate() as db:
             db.execute("UPDATE mail_queue SET status = 'pending' WHERE status = 'sending' AND claimed_at < ?",
                        (iso(now - stale_after),))
-            rows = db.execute("SELECT id, application_id, kind, to_addr, subject, body, attempts FROM mail_queue "
+            rows = db.execute("SELECT id, application_id, kind, to_addr, subject, body, attempts, channel "
+                              "FROM mail_queue "
                               "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
                               (iso(now), limit)).fetchall()
             if rows:
@@ -261,10 +260,11 @@ class ApplicationsStore:
                            "next_attempt_at = ? WHERE id = ?", (error[:500], iso(retry_at), mail_id))
 
     def mail_rows(self) -> list[dict]:
-        keys = ("id", "application_id", "kind", "to_addr", "subject", "status", "attempts", "last_error")
+        keys = ("id", "application_id", "kind", "to_addr", "subject", "status", "attempts", "last_error", "channel",
+                "body", "next_attempt_at")
         return [dict(zip(keys, r)) for r in
-                self._all("SELECT id, application_id, kind, to_addr, subject, status, attempts, last_error "
-                          "FROM mail_queue ORDER BY id")]
+                self._all("SELECT id, application_id, kind, to_addr, subject, status, attempts, last_error, channel, "
+                          "body, next_attempt_at FROM mail_queue ORDER BY id")]
 
     def next_mail_due(self) -> dt.datetime | None:
         row = self._one("SELECT min(next_attempt_at) FROM mail_queue WHERE status = 'pending'")

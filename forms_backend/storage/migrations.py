@@ -226,3 +226,11 @@ def m0003_feedback(db: Database) -> None:
         db.execute(sql)
 
 
+
+
+@migrations(name="0004_notify_channel")
+def m0004_notify_channel(db: Database) -> None:
+    # One queue, one retry schedule for every channel: 'email' (to_addr an address) or 'sms'
+    # (to_addr a mobile number, subject empty).
+    db.execute("ALTER TABLE mail_queue ADD COLUMN channel TEXT NOT NULL DEFAULT 'email' "
+               "CHECK (channel IN ('email', 'sms'))")

@@ -75,6 +75,7 @@ class QueuedMail:
     subject: str
     body: str
     attempts: int
+    channel: str = "email"
 
 
 @dataclass
