@@ -3,13 +3,12 @@
 ``create_app(test_config=None)`` is the factory for ``guide serve``, gunicorn
 (``gunicorn 'forms_backend:create_app()'``) and the tests. Configuration comes from the GUIDE_*
 settings (see ``settings.py``); content comes from the guide project through
-``site_builder.loader`` — the backend never reads YAML itself.
+``site_builder.content`` — the backend never reads YAML itself. The runtime context every
+request reads is ``context.Guide``; the pages are ``views/``.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask
@@ -20,27 +19,17 @@ from .storage import SAFE_SQLITE, DatabaseCorrupt, Storage, sqlite_is_safe
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Guide:
-    """What the app keeps for its lifetime: content, forms, storage, theme, the mail thread."""
-    project: object
-    storage: Storage
-    forms: dict = field(default_factory=dict)
-    theme: object = None
-    background: object = None
-    limiter: object = None
-    calendar: object = None                 # workdays.CalendarSource
-    extra_forms: dict = field(default_factory=dict)  # 意见箱 and staff filter forms, built once
-
-
 def create_app(test_config: dict | None = None) -> Flask:
-    from site_builder.loader import load_valid_project
+    from site_builder.content import load_valid_project
 
-    from . import apply, auth, errors, feedback, mail, security, staff, static_site, templating, track
-    from .feedback_forms import suggestion_form
-    from .forms import application_form
-    from .staff_forms import queue_filter_form, ratings_filter_form
+    from . import errors, security, templating
+    from .context import EXTENSION_KEY, Guide
+    from .forms.applicant import application_form
+    from .forms.feedback import suggestion_form
+    from .forms.staff import queue_filter_form, ratings_filter_form
+    from .jobs import Background
     from .uploads import unknown_accepts
+    from .views import apply, auth, feedback, staff, static_site, track
     from .workdays import CalendarSource
 
     cfg = settings_mod.resolve(test_config)
@@ -73,8 +62,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                 if bad:
                     log.warning("service %s field %s: accept %s cannot be checked by content and is refused",
                                 service.id, spec.id, ", ".join(bad))
-    guide.background = mail.Background(app)
-    app.extensions["guide"] = guide
+    guide.background = Background(app)
+    app.extensions[EXTENSION_KEY] = guide
 
     # Held here: the limits on views only keep a weak reference to their limiter.
     guide.limiter = limiter = security.init_app(app)
@@ -117,20 +106,6 @@ def open_storage(path: Path) -> Storage:
                     "database when two connections write or checkpoint at once; run one process per database "
                     "(e.g. gunicorn --workers 1 --threads N) or upgrade SQLite", path, sqlite3.sqlite_version, safe)
     return storage
-
-
-def housekeeping(app: Flask) -> None:
-    """Forget stale drafts, delete the files nobody will submit, drop ended staff sessions (hourly)."""
-    from . import uploads
-
-    from .auth import MAX_SESSION_HOURS
-    from .storage import iso, utcnow
-
-    guide = app.extensions["guide"]
-    folder = app.config["UPLOAD_DIR"]
-    uploads.discard(folder, guide.storage.purge())
-    uploads.discard(folder, uploads.orphans(folder, guide.storage.upload_known))
-    guide.storage.purge_staff_sessions(iso(utcnow() - dt.timedelta(hours=MAX_SESSION_HOURS)))
 
 
 def _configure_logging(app: Flask) -> None:

@@ -1,4 +1,6 @@
-"""Staff login: argon2 hashes, server-side sessions, idle timeout, logout, decorators.
+"""Staff authentication: argon2 hashes, server-side sessions, idle timeout, decorators.
+
+The login, logout and password pages are ``views/auth.py``.
 
 The session cookie (Flask's, signed, HttpOnly, SameSite=Lax) carries only a random token; the
 database keeps its SHA-256 with the account and the time of the last request. So logging out,
@@ -18,15 +20,12 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 
-from .forms import ERROR_SUMMARY_TITLE, message
-from .staff_forms import ROLE_LABELS, LoginForm, PasswordForm
+from .context import current_guide
 from .storage import StaffUser, utcnow
 
 log = logging.getLogger(__name__)
-
-bp = Blueprint("auth", __name__, url_prefix="/staff")
 
 SESSION_KEY = "staff"
 MAX_SESSION_HOURS = 12
@@ -46,7 +45,7 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def _dummy() -> str:
+def dummy_hash() -> str:
     # Unknown and disabled accounts still cost one verification, so timing tells nothing.
     global _dummy_hash
     if _dummy_hash is None:
@@ -66,7 +65,7 @@ def account_for_log(name: str, known: bool) -> str:
 
 
 def _storage():
-    return current_app.extensions["guide"].storage
+    return current_guide().storage
 
 
 def current_user() -> StaffUser | None:
@@ -146,77 +145,3 @@ def no_store(response):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
-
-
-bp.after_request(no_store)
-
-
-@bp.context_processor
-def _context():
-    return {"staff_user": current_user(), "ROLE_LABELS": ROLE_LABELS}
-
-
-@bp.get("/login")
-def login_form():
-    if current_user() is not None:
-        return redirect(url_for("staff.queue"), 303)
-    form = LoginForm(data={"next": safe_next(request.args.get("next")) or ""})
-    return render_template("staff/login.html", form=form, errors=[], summary_title=ERROR_SUMMARY_TITLE)
-
-
-@bp.post("/login")
-def login():
-    form = LoginForm()
-    errors = []
-    if form.validate():
-        name = (form.name.data or "").lower()
-        user = _storage().get_user(name)
-        usable = user is not None and user.active
-        ok = verify_password(user.password_hash if usable else _dummy(), form.password.data)
-        if usable and ok:
-            token = secrets.token_urlsafe(32)
-            rehash = hash_password(form.password.data) if hasher.check_needs_rehash(user.password_hash) else None
-            _storage().record_login(user.id, token_hash(token), password_hash=rehash)
-            session.clear()  # a new session: nothing of the one before it survives
-            session[SESSION_KEY] = token
-            log.info("staff login: %s", user.name)
-            return redirect(safe_next(form.next.data) or url_for("staff.queue"), 303)
-        log.warning("staff login failed: %s", account_for_log(name, user is not None))
-        errors = [("name", message("login_failed"))]
-    else:
-        errors = [(f.name, f.errors[0]) for f in (form.name, form.password) if f.errors]
-    return render_template("staff/login.html", form=form, errors=errors, summary_title=ERROR_SUMMARY_TITLE)
-
-
-@bp.post("/logout")
-def logout():
-    token = session.get(SESSION_KEY)
-    if isinstance(token, str) and token:
-        user = current_user()
-        _storage().end_staff_session(token_hash(token))
-        if user:
-            log.info("staff logout: %s", user.name)
-    session.clear()
-    flash("您已退出登录。", "info")
-    return redirect(url_for("auth.login_form"), 303)
-
-
-@bp.route("/password", methods=["GET", "POST"])
-@login_required
-def password():
-    user = current_user()
-    form = PasswordForm(account_name=user.name)
-    errors = []
-    if request.method == "POST":
-        if form.validate():
-            if verify_password(user.password_hash, form.current.data):
-                _storage().update_user(user.name, password_hash=hash_password(form.new.data))
-                session.clear()
-                log.info("staff password changed: %s", user.name)
-                flash("密码已修改。请用新密码重新登录。", "info")
-                return redirect(url_for("auth.login_form"), 303)
-            log.warning("staff password change refused (wrong current password): %s", user.name)
-            form.current.errors = [message("password_wrong")]
-        errors = [(f.name, f.errors[0]) for f in (form.current, form.new, form.confirm) if f.errors]
-    return render_template("staff/password.html", form=form, errors=errors, summary_title=ERROR_SUMMARY_TITLE,
-                           user=user)

@@ -1,6 +1,7 @@
 """Operator commands added to the ``guide`` group: ``serve``, ``db`` and ``user``.
 
-``site_builder.cli`` calls ``register(main)`` when this module exists. Errors become messages
+Registered in pyproject.toml under the ``guide.commands`` entry-point group, which the
+``guide`` command reads (site_builder never imports the backend). Errors become messages
 and exit codes here, at the edge: 0 ok, 1 content/database problems, 2 usage errors.
 """
 from __future__ import annotations
@@ -44,7 +45,7 @@ def serve(project: Path, host: str, port: int, db_path: Path | None, site_dir: P
     """Build the site if missing or stale, then serve it and the online forms from one process."""
     from werkzeug.serving import make_server
 
-    from site_builder.errors import ContentError, GuideError
+    from site_builder.content import ContentError, GuideError
 
     from . import create_app
     from .settings import SettingsError, resolve
@@ -205,7 +206,7 @@ def _open_for_users(project: Path, db_path: Path | None):
 
 def _new_password(name: str) -> str:
     """From GUIDE_PASSWORD (scripts), else asked twice without echo; checked against the rules."""
-    from .staff_forms import WeakPassword, check_password
+    from .forms.staff import WeakPassword, check_password
 
     password = os.environ.get(PASSWORD_ENV)
     if not password:
@@ -218,7 +219,7 @@ def _new_password(name: str) -> str:
 
 
 def _account_name(name: str) -> str:
-    from .staff_forms import clean_account_name
+    from .forms.staff import clean_account_name
 
     try:
         return clean_account_name(name)
@@ -319,9 +320,3 @@ def user_passwd(name: str, project: Path, db_path: Path | None) -> None:
         raise click.ClickException(f"no account {name}")
     _update(project, db_path, name, password_hash=hash_password(_new_password(name)))
     click.echo(f"password of {name} changed", err=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(serve)
-    group.add_command(db)
-    group.add_command(user)

@@ -9,25 +9,8 @@ import markdown
 from flask import current_app
 from markupsafe import Markup
 
-from .forms import human_size
-
-STATUS_LABELS = {
-    "submitted": "已提交",
-    "accepted": "已受理",
-    "in_progress": "办理中",
-    "completed": "已办结",
-    "needs_info": "需补正材料",
-    "rejected": "不予受理",
-}
-STATUS_HELP = {
-    "submitted": "申请已提交，等待工作人员受理。",
-    "accepted": "申请已受理，将按办事指南的时限办理。",
-    "in_progress": "正在办理。",
-    "completed": "已办结。",
-    "needs_info": "需要补充或更正材料，工作人员会与您联系。",
-    "rejected": "不予受理，工作人员会告知原因。",
-}
-ACTOR_LABELS = {"applicant": "申请人", "system": "系统"}
+from .forms.display import human_size
+from .vocabulary import ACTOR_LABELS, KIND_LABELS, SCORE_LABELS, STATUS_HELP, STATUS_LABELS
 
 SAFE_HREF = re.compile(r'href="(?!https?:|mailto:|tel:|/|#)[^"]*"')
 
@@ -69,8 +52,6 @@ def init_app(app) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["human_size"] = human_size
     app.jinja_env.filters["staff_name"] = staff_name
-    from .feedback_forms import KIND_LABELS, SCORE_LABELS
-
     app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, STATUS_HELP=STATUS_HELP, actor_label=actor_label,
                                  SCORE_LABELS=SCORE_LABELS, KIND_LABELS=KIND_LABELS)
     app.jinja_env.trim_blocks = True

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import engine, search_terms
-from .errors import BuildError, Diagnostic
+from .content import Diagnostic, Project, load_valid_project
+from .errors import BuildError
 from .flowsvg import render_svg
-from .loader import Project, load_valid_project
 from .render import FlowArt, nav, render_docs
 
 ASSETS = Path(__file__).resolve().parent / "assets"

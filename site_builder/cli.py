@@ -6,11 +6,12 @@ exit codes (0 ok, 1 content or build errors, 2 usage errors).
 from __future__ import annotations
 
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
 
-from .errors import ContentError, GuideError
+from .content import ContentError, GuideError
 
 
 def _project_option(f):
@@ -24,29 +25,25 @@ def _print_diagnostics(diags) -> None:
         click.echo(d.format(), err=True)
 
 
+COMMANDS_GROUP = "guide.commands"
+
+
 class GuideGroup(click.Group):
-    """Loads the backend's operator commands (serve, db, user) only when one is asked for, so
-    editors' commands do not pay for importing Flask."""
+    """Adds the commands other packages register under the ``guide.commands`` entry-point group
+    (as ``flask`` finds ``flask.commands``): the backend's ``serve``, ``db`` and ``user``. A plugin
+    is imported only when its command is asked for (or listed), so editors' commands stay light."""
 
-    _backend_loaded = False
-
-    def load_backend_commands(self) -> None:
-        if self._backend_loaded:
-            return
-        self._backend_loaded = True
-        try:
-            from forms_backend.commands import register
-        except ImportError:
-            return
-        register(self)
+    def _plugins(self):
+        return {ep.name: ep for ep in entry_points(group=COMMANDS_GROUP)}
 
     def list_commands(self, ctx):
-        self.load_backend_commands()
-        return super().list_commands(ctx)
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
 
     def get_command(self, ctx, name):
         if name not in self.commands:
-            self.load_backend_commands()
+            ep = self._plugins().get(name)
+            if ep is not None:
+                self.add_command(ep.load(), name)
         return super().get_command(ctx, name)
 
 
@@ -60,7 +57,7 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Fail on warnings too (stale review dates, placeholders).")
 def check(project: Path, strict: bool) -> None:
     """Validate the YAML content only; build nothing."""
-    from .loader import load_project
+    from .content import load_project
 
     try:
         proj = load_project(project)

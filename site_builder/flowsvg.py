@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 
-from . import model
+from .content import model
 from .errors import BuildError
 
 FONT = "WenQuanYi Micro Hei"

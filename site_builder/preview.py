@@ -11,10 +11,8 @@ from pathlib import Path
 
 import click
 
-from . import engine
 from .build import build_dir_for, generate
-from .errors import ContentError, GuideError
-from .loader import load_valid_project
+from .content import ContentError, GuideError, load_valid_project
 
 
 def regenerate(root: Path) -> bool:

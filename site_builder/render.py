@@ -14,8 +14,7 @@ from typing import Callable
 import jinja2
 import yaml
 
-from . import model
-from .loader import Project
+from .content import Project, model
 
 TEMPLATES = Path(__file__).parent / "templates" / "pages"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .loader import Project
+from .content import Project
 
 HAN = re.compile(r"[\u3400-\u9fff]")
 LATIN = re.compile(r"[A-Za-z0-9]")

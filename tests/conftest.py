@@ -55,7 +55,7 @@ def serve_dir():
 
 def _built(root: Path, tmp_path_factory, name: str):
     from site_builder.build import build_site
-    from site_builder.loader import load_valid_project
+    from site_builder.content import load_valid_project
 
     site = tmp_path_factory.mktemp(name) / "site"
     result = build_site(root, site_dir=site)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from site_builder.build import build_site, ensure_built, is_stale
-from site_builder.errors import ContentError
+from site_builder.content import ContentError
 
 from .conftest import ROOT
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from site_builder.loader import load_valid_project
+from site_builder.content import load_valid_project
 
 from .conftest import ROOT
 

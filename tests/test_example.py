@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import model, render
-from site_builder.loader import Project, parse
-from site_builder.validate import check_project
-from site_builder.yamlsrc import load_yaml
+from site_builder import render
+from site_builder.content import model
+from site_builder.content import Project
+from site_builder.content.loader import parse
+from site_builder.content.checks import check_project
+from site_builder.content.yamlsrc import load_yaml
 
 from .conftest import ROOT
 

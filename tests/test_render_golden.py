@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import render
-from site_builder.loader import load_valid_project
+from site_builder.content import load_valid_project
 
 from .conftest import FIXTURES
 

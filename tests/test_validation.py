@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.loader import load_project
+from site_builder.content import load_project
 
 SVC = "content/services/drug-testing.yml"
 FLOW = "flows/basic.yml"

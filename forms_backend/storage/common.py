@@ -2,41 +2,33 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import json  # noqa: F401 - the area modules take these names from here (star import)
 import logging
-import os
-import secrets
+import os  # noqa: F401
+import secrets  # noqa: F401
 import sqlite3
-import threading
-from contextlib import contextmanager
+import threading  # noqa: F401
+from contextlib import contextmanager  # noqa: F401
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not Linux/macOS: SQLite's own locking only
     fcntl = None
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from dataclasses import dataclass, field  # noqa: F401
+from pathlib import Path  # noqa: F401
+from typing import Callable, Iterator, Sequence  # noqa: F401
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from sqlite_utils import Database  # noqa: F401
+from sqlite_utils.migrations import Migrations  # noqa: F401
+
+from ..vocabulary import (CONTACT_CHANNELS, FINAL_STATUSES, ISSUE_KINDS, NOTE_KINDS, ROLES, STATUSES,  # noqa: F401
+                          SUGGESTION_KINDS, TOLD_VIA, TRANSITIONS)
 
 log = logging.getLogger(__name__)
 
 # SQLite releases before this one can corrupt a WAL database when two connections write or
 # checkpoint at the same moment (the "WAL-reset" bug, fixed in 3.51.3).
 SAFE_SQLITE = (3, 51, 3)
-
-STATUSES = ("submitted", "accepted", "in_progress", "completed", "needs_info", "rejected")
-FINAL_STATUSES = ("completed", "rejected")
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "submitted": frozenset({"accepted", "needs_info", "rejected"}),
-    "accepted": frozenset({"in_progress", "completed", "needs_info", "rejected"}),
-    "in_progress": frozenset({"completed", "needs_info", "rejected"}),
-    "needs_info": frozenset({"accepted", "in_progress", "rejected"}),
-    "completed": frozenset(),
-    "rejected": frozenset(),
-}
 
 # Reference numbers avoid characters people confuse when reading or typing them: 0/O, 1/I/L.
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -109,12 +101,3 @@ def sqlite_version() -> tuple[int, ...]:
 
 def sqlite_is_safe() -> bool:
     return sqlite_version() >= SAFE_SQLITE
-
-
-
-ROLES = ("staff", "admin")
-CONTACT_CHANNELS = ("phone", "visit", "email", "other")
-ISSUE_KINDS = ("rating", "complaint", "suggestion")
-SUGGESTION_KINDS = ("complaint", "suggestion")
-TOLD_VIA = ("email", "phone", "visit", "letter", "track")
-NOTE_KINDS = ("opened", "note", "contact", "owner", "updated", "closed")

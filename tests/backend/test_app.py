@@ -11,7 +11,7 @@ import forms_backend
 from forms_backend import create_app
 from forms_backend.settings import SettingsError, resolve
 from forms_backend.storage import DatabaseCorrupt
-from site_builder.errors import ContentError
+from site_builder.content import ContentError
 
 from .conftest import FIXTURE, config
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from forms_backend.charts import bar_chart, fit, line_chart, nice_max, text_units
+from forms_backend.reports.charts import bar_chart, fit, line_chart, nice_max, text_units
 
 SVG = "{http://www.w3.org/2000/svg}"
 

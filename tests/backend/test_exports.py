@@ -7,7 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from forms_backend.exports import neutralise, to_csv, to_xlsx
+from forms_backend.reports.exports import neutralise, to_csv, to_xlsx
 
 from .conftest import make_application
 

@@ -1,10 +1,10 @@
-"""forms.py: every validation rule, as a pure function and through the real form over HTTP."""
+"""forms/: every validation rule, as a pure function and through the real form over HTTP."""
 from __future__ import annotations
 
 import pytest
 
-from forms_backend import forms
-from forms_backend.forms import MESSAGES, clean_ref, clean_uscc, phone_key, uscc_check_char
+from forms_backend.forms.messages import MESSAGES, message
+from forms_backend.forms.values import clean_ref, clean_uscc, phone_key, uscc_check_char
 
 from .conftest import DRUG, METERING, PDF, PNG, VALID_USCC, Applicant, errors_in, pdf_file
 
@@ -37,7 +37,7 @@ def test_valid_uscc_is_accepted_and_canonicalised(code):
 def test_invalid_uscc_says_what_is_wrong(code, key):
     with pytest.raises(ValueError) as exc:
         clean_uscc(code)
-    assert str(exc.value) == forms.message(key, n=len(code.strip()))
+    assert str(exc.value) == message(key, n=len(code.strip()))
 
 
 def test_check_character_can_be_zero():

@@ -1,4 +1,4 @@
-"""mail.py: queue in the submit transaction; SMTP through a real local server, or the outbox."""
+"""mail/: queue in the submit transaction; SMTP through a real local server, or the outbox."""
 from __future__ import annotations
 
 import email
@@ -10,7 +10,9 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 
-from forms_backend import create_app, mail
+from forms_backend import create_app
+from forms_backend.mail import transport as mail
+from forms_backend.mail.compose import staff_address
 
 from .conftest import DRUG, METERING, Applicant, config, pdf_file
 
@@ -76,9 +78,9 @@ def test_outbox_keeps_every_message_of_every_batch(app, client, storage):
 
 def test_staff_address_falls_back_to_provider_then_guide(app):
     project = app.extensions["guide"].project
-    assert mail.staff_address(project, project.services["drug-testing"]) == "testing-staff@guide.test"
+    assert staff_address(project, project.services["drug-testing"]) == "testing-staff@guide.test"
     # metering's provider has no email: the guide's staff_email
-    assert mail.staff_address(project, project.services["metering"]) == "staff@guide.test"
+    assert staff_address(project, project.services["metering"]) == "staff@guide.test"
 
 
 def test_smtp_server_receives_notice_and_acknowledgement(tmp_path, smtp_server):

@@ -1,11 +1,13 @@
-"""notify.py: SMS notices through a real HTTP gateway on loopback, with the mail queue's rules."""
+"""mail/sms.py: SMS notices through a real HTTP gateway on loopback, with the mail queue's rules."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from forms_backend import create_app, mail, notify
+from forms_backend import create_app
+from forms_backend.mail import sms as notify
+from forms_backend.mail import transport as mail
 
 from .conftest import METERING, Applicant, Staff, config, make_application
 from .sms_gateway import Gateway

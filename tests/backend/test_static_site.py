@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from forms_backend import create_app
-from forms_backend.static_site import find_theme
+from forms_backend.views.static_site import find_theme
 
 from .conftest import config
 

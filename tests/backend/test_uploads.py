@@ -10,7 +10,8 @@ import zipfile
 import openpyxl
 import pytest
 
-from forms_backend import housekeeping, uploads
+from forms_backend import uploads
+from forms_backend.jobs import housekeeping
 
 from .conftest import DRUG, Applicant, pdf_file
 

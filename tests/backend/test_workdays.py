@@ -81,7 +81,7 @@ def test_app_refuses_to_start_with_a_broken_holidays_file(tmp_path):
 
 
 def test_follow_up_deadlines_use_working_days_and_the_holidays_file(tmp_path):
-    from forms_backend.feedback import deadlines
+    from forms_backend.views.feedback import deadlines
     today = local_today("UTC")
     holiday = WEEKENDS_ONLY.add_workdays(today, 1)  # tomorrow's working day becomes a holiday
     path = tmp_path / "holidays.txt"

@@ -16,10 +16,15 @@ from zoneinfo import ZoneInfo
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 
-from . import mail, notify, uploads
+from .. import uploads
+from ..context import current_guide
+from ..forms.applicant import ConfirmForm
+from ..forms.messages import ERROR_SUMMARY_TITLE
+from ..forms.values import phone_key
+from ..mail.compose import compose_application, staff_address
+from ..mail.sms import ack_sms
+from ..storage import DraftNotFound, StaleSubmission
 from .static_site import service_page
-from .forms import ERROR_SUMMARY_TITLE, ConfirmForm, phone_key
-from .storage import DraftNotFound, StaleSubmission
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +33,8 @@ bp = Blueprint("apply", __name__, url_prefix="/apply")
 MAX_REFS_IN_SESSION = 10
 
 
-def _guide():
-    return current_app.extensions["guide"]
-
-
 def _service_and_form(service_id: str):
-    guide = _guide()
+    guide = current_guide()
     form_class = guide.forms.get(service_id)
     if form_class is None:
         abort(404)
@@ -49,7 +50,7 @@ def _remember_draft(service_id: str, token: str) -> None:
     previous = drafts.get(service_id)
     if previous and previous != token:
         # A new application replaces a submitted one: keep the way back to its confirmation.
-        _remember_refs(_guide().storage.refs_of_drafts([previous]))
+        _remember_refs(current_guide().storage.refs_of_drafts([previous]))
     drafts[service_id] = token
     session["drafts"] = drafts
 
@@ -65,7 +66,7 @@ def _open_draft(service_id: str):
     token = _draft_token(service_id)
     if not token:
         return None
-    draft = _guide().storage.get_draft(token)
+    draft = current_guide().storage.get_draft(token)
     if draft is None or draft.application_id is not None or draft.service_id != service_id:
         return None
     return draft
@@ -73,7 +74,7 @@ def _open_draft(service_id: str):
 
 @bp.get("/")
 def index():
-    guide = _guide()
+    guide = current_guide()
     services = [guide.project.services[sid] for sid in guide.forms]
     return render_template("apply/index.html", services=services)
 
@@ -81,7 +82,7 @@ def index():
 @bp.route("/<service_id>", methods=["GET", "POST"])
 def form(service_id: str):
     service, form_class = _service_and_form(service_id)
-    storage = _guide().storage
+    storage = current_guide().storage
     draft = _open_draft(service_id)
     existing = draft.files if draft else {}
     if request.method == "POST":
@@ -129,7 +130,7 @@ def check(service_id: str):
     draft = _open_draft(service_id)
     if draft is None or draft.answers is None:
         token = _draft_token(service_id)
-        submitted = _guide().storage.get_draft(token) if token else None
+        submitted = current_guide().storage.get_draft(token) if token else None
         if submitted is not None and submitted.ref:
             return redirect(url_for(".done", ref=submitted.ref), 303)
         return redirect(url_for(".form", service_id=service_id), 303)
@@ -141,7 +142,7 @@ def check(service_id: str):
 @bp.post("/<service_id>/submit")
 def confirm(service_id: str):
     service, form_class = _service_and_form(service_id)
-    guide = _guide()
+    guide = current_guide()
     confirm_form = ConfirmForm()
     token = _draft_token(service_id)
     if not confirm_form.validate() or not token or not confirm_form.submission.data:
@@ -163,11 +164,11 @@ def confirm(service_id: str):
     project = guide.project
 
     def compose(ref: str) -> list[dict]:
-        return mail.compose(site_title=project.site.title, service=service, ref=ref,
-                            submitted=now.strftime("%Y-%m-%d %H:%M"), record=record, summary=summary,
-                            staff_to=mail.staff_address(project, service), track_url=track_url,
-                            contact=contact_line(project, service)) + \
-            notify.ack_sms(current_app.config, ref=ref, phone=record["phone"], track_url=track_url)
+        return compose_application(site_title=project.site.title, service=service, ref=ref,
+                                   submitted=now.strftime("%Y-%m-%d %H:%M"), record=record, summary=summary,
+                                   staff_to=staff_address(project, service), track_url=track_url,
+                                   contact=contact_line(project, service)) + \
+            ack_sms(current_app.config, ref=ref, phone=record["phone"], track_url=track_url)
 
     try:
         result = guide.storage.submit(token, confirm_form.submission.data, record=record,
@@ -194,7 +195,7 @@ def _done_redirect(ref: str):
 
 @bp.get("/done/<ref>")
 def done(ref: str):
-    guide = _guide()
+    guide = current_guide()
     if ref not in session.get("refs", []) and \
             ref not in guide.storage.refs_of_drafts(list((session.get("drafts") or {}).values())):
         abort(404)

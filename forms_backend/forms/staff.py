@@ -1,7 +1,7 @@
 """The staff console's forms: login, accounts, workflow, follow-up, and the queue's filters.
 
-The same habits as ``forms.py``: every check of a staff request is here, messages come from
-``forms.MESSAGES``. Forms whose choices depend on the guide (services) or on the accounts are
+The same habits as ``applicant.py``: every check of a staff request is here, messages come from
+``messages.py``. Forms whose choices depend on the guide (services) or on the accounts are
 made by small factory functions.
 """
 from __future__ import annotations
@@ -14,29 +14,24 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import StopValidation, ValidationError
 
-from .forms import (ChoiceQuestion, DateQuestion, IntegerQuestion, MaxLength, Optional, Range, Required,
-                    TextareaQuestion, TextQuestion, message, normalise)
-from .storage import CONTACT_CHANNELS, STATUSES, TOLD_VIA
+from ..vocabulary import (ACTION_LABELS, CHANNEL_LABELS, CONTACT_CHANNELS, ISSUE_KINDS, KIND_LABELS, NOTE_REQUIRED,
+                          ROLE_LABELS, SCORES, STATUSES, TOLD_VIA, TOLD_VIA_LABELS)
+from .fields import (ChoiceQuestion, DateQuestion, IntegerQuestion, MaxLength, Optional, Range, Required,
+                     TextareaQuestion, TextQuestion)
+from .messages import message
+from .values import normalise
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
 ACCOUNT_NAME = re.compile(r"[a-z][a-z0-9._-]{1,31}")
 PAGE_SIZE = 25
 
-ROLE_LABELS = {"staff": "工作人员", "admin": "管理员"}
-CHANNEL_LABELS = {"phone": "电话", "visit": "走访", "email": "电子邮件", "other": "其他"}
-TOLD_VIA_LABELS = {"email": "电子邮件", "phone": "电话", "visit": "上门告知", "letter": "书面函件",
-                   "track": "仅在查询页公布"}
-ACTION_LABELS = {"accepted": "受理", "in_progress": "开始办理", "completed": "办结",
-                 "needs_info": "要求补正材料", "rejected": "不予受理"}
-# The note a status change must carry, and what it is called on the form.
-NOTE_REQUIRED = {"needs_info": "需要补正的材料", "rejected": "不予受理的理由"}
 SORT_LABELS = {"submitted": "提交时间", "updated": "最近更新", "due": "办理期限", "org": "单位名称",
                "service": "服务事项", "status": "状态", "contact": "最近联系"}
 
 
 class WeakPassword(ValueError):
-    """A new password breaks a rule; ``key`` names its message in forms.MESSAGES."""
+    """A new password breaks a rule; ``key`` names its message in ``messages.MESSAGES``."""
 
     def __init__(self, key: str, **params):
         super().__init__(key)
@@ -264,15 +259,13 @@ def issue_filter_form(names: list[str]) -> type[_Filters]:
         status = ChoiceQuestion("状态", validators=[Optional()],
                                 options=(("open", "处理中"), ("closed", "已办结"), ("all", "全部")))
         kind = ChoiceQuestion("来源", validators=[Optional()],
-                              options=(("rating", "差评"), ("complaint", "投诉"), ("suggestion", "意见建议")))
+                              options=tuple((k, KIND_LABELS[k]) for k in ISSUE_KINDS))
         owner = ChoiceQuestion("负责人", validators=[Optional()], options=tuple((n, n) for n in names))
         overdue = BooleanField("只看逾期")
     return IssueFilterForm
 
 
 def ratings_filter_form(services) -> type[_Filters]:
-    from .feedback_forms import SCORES
-
     class RatingsFilterForm(_Filters):
         service = ChoiceQuestion("服务事项", validators=[Optional()], options=tuple((s.id, s.name) for s in services))
         score = ChoiceQuestion("评价", validators=[Optional()], options=tuple((str(v), label) for v, label in SCORES))

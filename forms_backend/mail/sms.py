@@ -1,9 +1,9 @@
-"""Notification channels: email (``mail.Transport``) and SMS through an HTTP gateway.
+"""Notification channels: email (``mail.transport.Transport``) and SMS through an HTTP gateway.
 
 Every notice is a row of the ``mail_queue`` table with a ``channel`` ('email' or 'sms'),
-written in the same transaction as the change it tells about; ``mail.deliver_due`` claims due
+written in the same transaction as the change it tells about; ``mail.transport.deliver_due`` claims due
 rows, hands each channel's rows to that channel's ``send_all`` and applies one retry schedule
-(``mail.RETRY_DELAYS``) to every failure, so an SMS is kept and retried exactly like a mail.
+(``mail.transport.RETRY_DELAYS``) to every failure, so an SMS is kept and retried exactly like a mail.
 
 SMS is off unless ``GUIDE_SMS_URL`` is set. The gateway receives one request per message::
 
@@ -26,8 +26,8 @@ import urllib.error
 import urllib.request
 from typing import Any, Protocol
 
-from .forms import MOBILE, phone_key
-from .storage import QueuedMail
+from ..forms.values import MOBILE, phone_key
+from ..storage import QueuedMail
 
 SEGMENT = 70  # characters of one SMS segment with Chinese text (UCS-2)
 CHANNELS = ("email", "sms")
@@ -120,6 +120,6 @@ class SmsGateway:
 
 def channels(config: dict[str, Any]) -> dict[str, Channel]:
     """Each channel's sender for this configuration."""
-    from .mail import Transport
+    from .transport import Transport
 
     return {"email": Transport(config), "sms": SmsGateway(config)}

@@ -1,6 +1,6 @@
 """The public feedback forms: page usefulness, the 五级好差评 rating, and the 意见箱.
 
-Like ``forms.py``: one place validates each input, messages come from ``forms.MESSAGES``, and
+Like ``applicant.py``: one place validates each input, messages come from ``messages.py``, and
 each form lists its ``questions`` so the templates draw them with the same macros as the
 application forms. Flask-WTF reads a JSON body as form data, so the page-feedback widget's
 ``fetch`` goes through the same classes as the fallback form.
@@ -14,22 +14,18 @@ from urllib.parse import urlsplit
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 
-from .forms import (HONEYPOT, ChoiceQuestion, Cleaned, MaxLength, Optional, Question, Required, TextareaQuestion,
-                    TextQuestion, clean_email, clean_phone, clean_ref, message, phone_key)
+from ..vocabulary import RATING_QUESTIONS, SCORES, SUGGESTION_KIND_LABELS
+from .fields import (HONEYPOT, ChoiceQuestion, Cleaned, MaxLength, Optional, Question, Required, TextareaQuestion,
+                     TextQuestion)
+from .messages import message
+from .values import clean_email, clean_phone, clean_ref, phone_key
 
 PAGE_MAX = 300
 COMMENT_MAX = 500
 
 HELPFUL = (("yes", "是"), ("no", "否"))
-# 五级好差评, best first as people read them; stored as 5 ... 1.
-SCORES = ((5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意"))
-SCORE_LABELS = dict(SCORES)
-BAD_SCORE = 2  # 不满意 and worse open a follow-up item
-RATING_QUESTIONS = (("q_guide", "服务指引是否清晰"), ("q_process", "办事程序是否便利"),
-                    ("q_materials", "材料手续是否精简"), ("q_interface", "操作界面是否友好"))
 YES_NO = (("1", "是"), ("0", "否"))
-SUGGESTION_KINDS = (("complaint", "投诉"), ("suggestion", "意见建议"))
-KIND_LABELS = {**dict(SUGGESTION_KINDS), "rating": "差评"}
+SUGGESTION_OPTIONS = tuple(SUGGESTION_KIND_LABELS.items())
 
 PERSONAL_DATA_WARNING = "请不要填写姓名、电话、身份证号等个人信息。"
 
@@ -137,7 +133,7 @@ def suggestion_form(services) -> type[SuggestionForm]:
     """The 意见箱 form class for this guide (built once, at start-up)."""
     options = tuple((s.id, s.name) for s in services)
     attrs = {
-        "kind": ChoiceQuestion("类型", validators=[Required("required_choice")], options=SUGGESTION_KINDS),
+        "kind": ChoiceQuestion("类型", validators=[Required("required_choice")], options=SUGGESTION_OPTIONS),
         "service": ChoiceQuestion("涉及的服务事项", validators=[Optional()], options=options),
         "related_ref": TextQuestion("相关的申请编号", validators=[Optional(), MaxLength(30),
                                                             Cleaned(clean_related_ref)]),
@@ -148,7 +144,7 @@ def suggestion_form(services) -> type[SuggestionForm]:
         "email": TextQuestion("电子邮箱", validators=[Optional(), MaxLength(254), Cleaned(clean_email)]),
         HONEYPOT: StringField("网址"),
         "questions": (
-            Question("kind", "类型", "radio", True, options=SUGGESTION_KINDS),
+            Question("kind", "类型", "radio", True, options=SUGGESTION_OPTIONS),
             Question("service", "涉及的服务事项", "select", False, "不涉及具体事项时可不选", options=options),
             Question("related_ref", "相关的申请编号", "text", False, "与某次在线申请有关时填写，例如 ZY-2611-7K3Q9"),
             Question("body", "内容", "textarea", True, "请写明事情经过、您的意见或建议。"),

@@ -13,10 +13,8 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from . import charts
-from .feedback_forms import BAD_SCORE, RATING_QUESTIONS, SCORES
-from .storage import FINAL_STATUSES, STATUSES
-from .templating import STATUS_LABELS
-from .workdays import Calendar
+from ..vocabulary import BAD_SCORE, FINAL_STATUSES, RATING_QUESTIONS, SCORES, STATUS_LABELS, STATUSES
+from ..workdays import Calendar
 
 COMPLETION_BUCKETS = ((1, "1 个工作日内"), (5, "2–5 个工作日"), (10, "6–10 个工作日"), (20, "11–20 个工作日"),
                       (None, "20 个工作日以上"))

@@ -1,73 +1,21 @@
 """Load a guide project (site.yml, providers, policies, flows, services) into the model.
 
 ``load_project`` reads every file, collects every problem it finds (it does not stop at the
-first), runs the cross-file checks in ``validate.py``, and returns a ``Project`` together with
+first), runs the cross-file checks in ``checks.py``, and returns a ``Project`` together with
 its diagnostics. ``load_valid_project`` raises ``ContentError`` when any diagnostic is an error.
 """
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Type
 
 from pydantic import BaseModel, ValidationError
 
 from . import model
-from .errors import ContentError, Diagnostic, ProjectNotFound, rel
+from .checks import check_project
+from .diagnostics import ContentError, Diagnostic, ProjectNotFound, closest, rel
+from .project import Project
 from .yamlsrc import Source, YamlProblem, load_yaml
-
-
-@dataclass
-class Project:
-    root: Path
-    site: model.Site | None = None
-    providers: dict[str, model.Provider] = field(default_factory=dict)
-    policies: dict[str, model.Policy] = field(default_factory=dict)
-    flows: dict[str, model.Flow] = field(default_factory=dict)
-    services: dict[str, model.Service] = field(default_factory=dict)
-    sources: dict[tuple[str, str], Source] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    @property
-    def content_dir(self) -> Path:
-        return self.root / "content"
-
-    @property
-    def flows_dir(self) -> Path:
-        return self.root / "flows"
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.is_error]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if not d.is_error]
-
-    def source(self, kind: str, key: str) -> Source | None:
-        return self.sources.get((kind, key))
-
-    def category(self, cid: str) -> model.Category | None:
-        return next((c for c in self.site.categories if c.id == cid), None) if self.site else None
-
-    def families(self) -> list[model.Category]:
-        return [c for c in self.site.categories if not c.parent] if self.site else []
-
-    def family_of(self, cid: str) -> model.Category | None:
-        cat = self.category(cid)
-        while cat is not None and cat.parent:
-            cat = self.category(cat.parent)
-        return cat
-
-    def services_in_family(self, family_id: str) -> list[model.Service]:
-        return [s for s in self.services.values() if (f := self.family_of(s.category)) and f.id == family_id]
-
-    def services_citing(self, policy_id: str) -> list[model.Service]:
-        return [s for s in self.services.values() if any(p.id == policy_id for p in s.policies)]
-
-    def services_using_flow(self, flow_id: str) -> list[model.Service]:
-        return [s for s in self.services.values() if s.flow == flow_id]
 
 
 FIELD_TYPES = {"string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number",
@@ -75,11 +23,6 @@ FIELD_TYPES = {"string_type": "text", "int_type": "a whole number", "int_parsing
                "dict_type": "a block of fields", "model_type": "a block of fields",
                "model_attributes_type": "a block of fields", "float_type": "a number",
                "float_parsing": "a number", "date_type": "a date", "greater_than": None}
-
-
-def closest(word: str, choices) -> str | None:
-    match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.5)
-    return match[0] if match else None
 
 
 def _model_fields(cls: Type[BaseModel], loc: tuple) -> list[str]:
@@ -200,8 +143,6 @@ def _load_folder(project: Project, folder: Path, kind: str, cls, target: dict) -
 
 def load_project(root: Path | str) -> Project:
     """Read and check every file of the project at ``root``; never raises on content errors."""
-    from .validate import check_project
-
     root = Path(root)
     project = Project(root=root)
     site_path = project.content_dir / "site.yml"

@@ -17,8 +17,11 @@ import hashlib
 from flask import Blueprint, current_app, render_template, request, session
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from .forms import ERROR_SUMMARY_TITLE, TrackForm, clean_ref, normalise, phone_key
-from .settings import SUGGESTION_PREFIX
+from ..context import current_guide
+from ..forms.applicant import TrackForm
+from ..forms.messages import ERROR_SUMMARY_TITLE
+from ..forms.values import clean_ref, normalise, phone_key
+from ..settings import SUGGESTION_PREFIX
 
 bp = Blueprint("track", __name__, url_prefix="/track")
 
@@ -27,10 +30,6 @@ LINK_EXPIRED = "该链接已失效或不完整。请输入申请编号和申请�
 TRACKED_KEY = "tracked"
 MAX_TRACKED = 10
 LINK_SALT = "track-link"
-
-
-def _guide():
-    return current_app.extensions["guide"]
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -67,7 +66,7 @@ def code_hash(code: str) -> str:
 
 def application_context(record) -> dict:
     """What the tracking page shows beside an application: its rating and what came of it."""
-    storage = _guide().storage
+    storage = current_guide().storage
     ratings = storage.ratings_of(record.id)
     current = ratings[0] if ratings and ratings[0].current else None
     issue = storage.rating_issue(record.id) if current else None
@@ -96,7 +95,7 @@ def lookup():
     if form.validate():
         ref = clean_ref(form.ref.data)
         key = phone_key(form.phone.data)
-        storage = _guide().storage
+        storage = current_guide().storage
         if ref.startswith(SUGGESTION_PREFIX + "-"):
             suggestion = storage.find_suggestion_for_tracking(ref, phone_norm=key, code_hash=code_hash(form.phone.data))
             if suggestion is not None:
@@ -114,7 +113,7 @@ def lookup():
 @bp.get("/link/<token>")
 def link(token: str):
     ref = read_link_token(token)
-    application = _guide().storage.public_record(ref) if ref else None
+    application = current_guide().storage.public_record(ref) if ref else None
     if application is None:
         return _page(TrackForm(), not_found=True, not_found_text=LINK_EXPIRED), 404
     remember(application.ref)

@@ -24,13 +24,16 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
                    url_for)
 from flask_wtf.csrf import generate_csrf
 
+from ..context import current_guide
+from ..forms.feedback import (PERSONAL_DATA_WARNING, BadPagePath, CommentForm, PageFeedbackForm, RatingForm,
+                              clean_page_path)
+from ..forms.messages import ERROR_SUMMARY_TITLE
+from ..forms.values import clean_ref
+from ..settings import SUGGESTION_PREFIX
+from ..storage import REF_ALPHABET, BadTransition
+from ..vocabulary import BAD_SCORE, SCORE_LABELS
+from ..workdays import local_today
 from . import track
-from .feedback_forms import (BAD_SCORE, PERSONAL_DATA_WARNING, SCORE_LABELS, BadPagePath, CommentForm,
-                             PageFeedbackForm, RatingForm, clean_page_path)
-from .forms import ERROR_SUMMARY_TITLE, clean_ref
-from .settings import SUGGESTION_PREFIX
-from .storage import REF_ALPHABET, BadTransition
-from .workdays import local_today
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +45,10 @@ DONE_KEY = "suggestion_done"
 CODE_CHARS = 6
 
 
-def _guide():
-    return current_app.extensions["guide"]
-
-
 def deadlines(contactable: bool) -> dict:
     """Due dates (local) of a new follow-up item: first contact (if we can contact) and rectification."""
     cfg = current_app.config
-    calendar = _guide().calendar.get()
+    calendar = current_guide().calendar.get()
     today = local_today(cfg["GUIDE_TIMEZONE"])
     return {
         "first_contact_due": calendar.add_workdays(today, cfg["GUIDE_FIRST_CONTACT_DAYS"]).isoformat()
@@ -104,7 +103,7 @@ def page_vote():
             return _json_error(400, {name: text for name, text in form.error_list()})
         return render_template("feedback/page.html", form=form, page=page, errors=form.error_list(),
                                summary_title=ERROR_SUMMARY_TITLE, warning=PERSONAL_DATA_WARNING)
-    storage = _guide().storage
+    storage = current_guide().storage
     helpful = form.helpful.data == "yes"
     comment = form.comment.data or None
     votes = dict(session.get(VOTES_KEY) or {})
@@ -129,7 +128,7 @@ def page_comment(vote_id: int):
     form = CommentForm()
     if not form.validate():
         return _json_error(400, {"comment": form.comment.errors[0]})
-    _guide().storage.update_page_vote(vote_id, comment=form.comment.data)
+    current_guide().storage.update_page_vote(vote_id, comment=form.comment.data)
     return jsonify(ok=True)
 
 
@@ -140,7 +139,7 @@ def _rateable(ref: str):
     if not track.may_see(ref):
         flash("请先输入申请编号和申请时填写的联系电话，查询到申请后即可评价。", "warning")
         return None, redirect(url_for("track.index", ref=ref), 303)
-    application = _guide().storage.get_application(ref)
+    application = current_guide().storage.get_application(ref)
     if application is None:
         abort(404)
     if application.status != "completed":
@@ -154,7 +153,7 @@ def rate(ref: str):
     application, refused = _rateable(ref)
     if refused is not None:
         return refused
-    storage = _guide().storage
+    storage = current_guide().storage
     ratings = storage.ratings_of(application.id)
     current = ratings[0] if ratings and ratings[0].current else None
     if request.method == "POST":
@@ -182,10 +181,10 @@ def rated(ref: str):
     ref = clean_ref(ref)
     if not track.may_see(ref):
         abort(404)
-    application = _guide().storage.get_application(ref)
+    application = current_guide().storage.get_application(ref)
     if application is None:
         abort(404)
-    ratings = _guide().storage.ratings_of(application.id)
+    ratings = current_guide().storage.ratings_of(application.id)
     if not ratings:
         return redirect(url_for(".rate", ref=ref), 303)
     return render_template("feedback/rated.html", application=application, rating=ratings[0],
@@ -196,7 +195,7 @@ def rated(ref: str):
 
 @bp.route("/suggest", methods=["GET", "POST"])
 def suggest():
-    guide = _guide()
+    guide = current_guide()
     form_class = guide.extra_forms["suggestion"]
     form = form_class()
     if request.method == "POST":

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Diagnostic, rel
+from .diagnostics import Diagnostic, rel
 
 Loc = tuple  # a path into the document: keys and list indexes
 

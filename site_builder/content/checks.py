@@ -6,7 +6,8 @@ from collections import deque
 from typing import Any, Iterable
 
 from . import model
-from .loader import Project, closest
+from .diagnostics import closest
+from .project import Project
 from .yamlsrc import Source
 
 STALE_AFTER_DAYS = 365

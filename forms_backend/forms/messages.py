@@ -1,0 +1,46 @@
+"""Every message a visitor or a staff member can see on a form, keyed by name."""
+from __future__ import annotations
+
+from typing import Any
+
+MESSAGES: dict[str, str] = {
+    "required": "请填写{label}",
+    "required_choice": "请选择{label}",
+    "required_checkbox": "请勾选{label}",
+    "required_file": "请上传{label}",
+    "too_long": "{label}不能超过 {max} 个字，现在是 {n} 个字",
+    "email": "请输入正确的电子邮箱地址，例如 name@example.com",
+    "phone": "请输入正确的手机号码或带区号的固定电话，例如 13812345678 或 0518-85123456",
+    "uscc_length": "统一社会信用代码应为 18 位，现在是 {n} 位",
+    "uscc_chars": "统一社会信用代码只能包含数字和大写字母（不含 I、O、Z、S、V），第 3 至 8 位为数字",
+    "uscc_check": "统一社会信用代码的校验位（最后一位）与前 17 位不符，请对照营业执照逐位核对",
+    "date": "请按“年-月-日”填写{label}，例如 2026-11-25",
+    "integer": "{label}应为整数，例如 3",
+    "too_small": "{label}不能小于 {min}",
+    "too_large": "{label}不能大于 {max}",
+    "choice": "请从给出的选项中选择{label}",
+    "file_empty": "所选文件是空的（0 字节），请重新选择",
+    "file_too_large": "文件不能超过 {max_mb} MB，所选文件约 {size_mb} MB，请压缩或拆分后重新上传",
+    "file_type": "文件格式不符合要求，请上传 {accept} 格式的文件",
+    "file_unreadable": "文件未能完整接收，请重新选择",
+    # page feedback, ratings, 意见箱
+    "ref_format": "申请编号的格式不正确，例如 ZY-2611-7K3Q9；没有可不填",
+    # staff console
+    "login_failed": "账户名或密码不正确",
+    "account_name": "账户名只能包含小写字母、数字和 . _ -，以字母开头，2 至 32 个字符",
+    "password_short": "密码至少需要 {min} 个字符",
+    "password_long": "密码不能超过 {max} 个字符",
+    "password_mismatch": "两次输入的新密码不一致",
+    "password_is_name": "密码不能与账户名相同",
+    "password_wrong": "当前密码不正确",
+    "note_required": "{action}时请填写{label}",
+    "date_order": "结束日期不能早于开始日期",
+    "contact_in_future": "联系时间不能晚于现在",
+    "datetime": "请按“年-月-日 时:分”填写{label}，例如 2026-11-25 09:30",
+}
+
+ERROR_SUMMARY_TITLE = "提交前请修改以下问题"
+
+
+def message(key: str, **params: Any) -> str:
+    return MESSAGES[key].format(**params)

@@ -1,0 +1,157 @@
+"""Exports for spreadsheets: CSV (UTF-8 with BOM, so Excel reads Chinese) and XLSX (openpyxl).
+
+Every text cell is neutralised against formula injection: applicants and anonymous visitors
+write most of these cells, and a spreadsheet would run ``=HYPERLINK(...)`` or ``=cmd|...``
+typed into a form. A text that starts with = + - @, a tab or a carriage return (or their
+full-width forms, which some spreadsheet programs also accept) gets a leading apostrophe, as
+OWASP recommends; numbers stay numbers. The ``*_table`` functions turn storage rows into the
+columns and rows of each export. Pure functions: the staff blueprint sends the bytes.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any, Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from ..vocabulary import KIND_LABELS, RATING_QUESTIONS, SCORE_LABELS, STATUS_LABELS, TOLD_VIA_LABELS
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+FORMATS = ("csv", "xlsx")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class UnknownFormat(ValueError):
+    """An export was asked for in a format other than csv or xlsx."""
+
+
+def neutralise(value: Any) -> Any:
+    """The cell value made safe to open in a spreadsheet (text only; None becomes "")."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def to_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([neutralise(c) for c in columns])
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet: str = "导出") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(title=sheet[:31])
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(ws, value=neutralise(name))
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(ws, value=neutralise(value))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever openpyxl would guess
+            cells.append(cell)
+        ws.append(cells)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def render(fmt: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet: str = "导出") -> bytes:
+    if fmt == "csv":
+        return to_csv(columns, rows)
+    if fmt == "xlsx":
+        return to_xlsx(columns, rows, sheet=sheet)
+    raise UnknownFormat(fmt)
+
+
+# ---------------------------------------------------------------- the tables staff can export
+
+def local_minute(value: str | None, zone: ZoneInfo) -> str:
+    """A stored UTC moment as local 'YYYY-MM-DD HH:MM' ('' when empty)."""
+    return dt.datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _yes_no(value) -> str:
+    return "" if value is None else ("是" if value else "否")
+
+
+Table = tuple[list[str], list[list]]
+
+
+def applications_table(applications: Iterable[dict], zone: ZoneInfo) -> Table:
+    def t(value):
+        return local_minute(value, zone)
+    columns = ["申请编号", "服务事项", "状态", "单位名称", "统一社会信用代码", "联系人", "联系电话", "电子邮箱",
+               "提交时间", "最近更新", "办理期限", "办结时间", "档案号", "最近联系", "评价", "申请内容"]
+    rows = [[a["ref"], a["service_name"], STATUS_LABELS[a["status"]], a["org_name"], a["uscc"], a["contact_name"],
+             a["phone"], a["email"], t(a["submitted_at"]), t(a["updated_at"]), a["due_at"], t(a["closed_at"]),
+             a["archive_no"], t(a["last_contact_at"]), SCORE_LABELS.get(a["score"], ""),
+             "；".join(f"{x['label']}：{x['display']}" for x in a["answers"])]
+            for a in applications]
+    return columns, rows
+
+
+def ratings_table(ratings: Iterable[dict], zone: ZoneInfo) -> Table:
+    columns = ["申请编号", "服务事项", "单位名称", "统一社会信用代码", "评价", "分值",
+               *(label for _, label in RATING_QUESTIONS), "意见或建议", "评价时间", "是否当前评价"]
+    rows = [[r["ref"], r["service_name"], r["org_name"], r["uscc"], SCORE_LABELS[r["score"]], r["score"],
+             *(_yes_no(r[name]) for name, _ in RATING_QUESTIONS), r["comment"], local_minute(r["created_at"], zone),
+             "是" if r["current"] else "否（已被新评价替换）"] for r in ratings]
+    return columns, rows
+
+
+def page_feedback_table(votes: Iterable[dict], zone: ZoneInfo) -> Table:
+    columns = ["页面", "是否有帮助", "意见", "时间"]
+    rows = [[r["page"], "是" if r["helpful"] else "否", r["comment"], local_minute(r["created_at"], zone)]
+            for r in votes]
+    return columns, rows
+
+
+def suggestions_table(suggestions: Iterable[dict], zone: ZoneInfo) -> Table:
+    def t(value):
+        return local_minute(value, zone)
+    columns = ["编号", "类型", "服务事项", "相关申请编号", "内容", "称呼", "单位名称", "联系电话", "电子邮箱",
+               "提交时间", "处理状态", "负责人", "首次联系期限", "首次联系时间", "整改期限", "办结时间", "处理结果",
+               "告知方式"]
+    rows = [[r["ref"], KIND_LABELS[r["kind"]], r["service_name"], r["related_ref"], r["body"], r["name"],
+             r["org_name"], r["phone"], r["email"], t(r["created_at"]),
+             "已办结" if r["status"] == "closed" else "处理中", r["owner"], r["first_contact_due"],
+             t(r["first_contact_at"]), r["rectify_due"], t(r["closed_at"]), r["outcome"],
+             TOLD_VIA_LABELS.get(r["told_via"] or "", "")] for r in suggestions]
+    return columns, rows
+
+
+def catalogue_table(entries: Iterable[dict], zone: ZoneInfo) -> Table:
+    columns = ["序号", "档号", "年度", "申请编号", "题名", "单位名称", "统一社会信用代码", "提交日期", "办结日期",
+               "办理结果"]
+    rows = [[i, r["archive_no"], r["year"], r["ref"], f"{r['org_name']}{r['service_name']}服务档案", r["org_name"],
+             r["uscc"], local_minute(r["submitted_at"], zone)[:10], local_minute(r["closed_at"], zone)[:10],
+             STATUS_LABELS[r["status"]]]
+            for i, r in enumerate(entries, start=1)]
+    return columns, rows

@@ -1,0 +1,105 @@
+"""The staff console's blueprint (``/staff``) and what its pages share: the login check, the
+no-store header, the template context, paging, dates in the guide's time zone.
+
+Every route checks the server-side staff session first (``before_request``), exports and file
+downloads included; account management needs an administrator. Responses are never cached.
+The pages are in the sibling modules: ``cases`` (queue, one case and its workflow), ``followup``
+(bad ratings and 意见箱 items), ``feedback`` (ratings and page feedback lists), ``archive``,
+``reports`` (exports, statistics, the yearly report), ``accounts``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, request
+
+from ... import auth
+from ...context import current_guide
+from ...forms.messages import ERROR_SUMMARY_TITLE
+from ...forms.staff import PAGE_SIZE
+from ...storage import QueueFilter, iso, utcnow
+from ...vocabulary import (ACTION_LABELS, CHANNEL_LABELS, KIND_LABELS, ROLE_LABELS, SCORE_LABELS, STATUS_LABELS,
+                           STATUSES, TOLD_VIA_LABELS)
+from ...workdays import local_today
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.before_request
+def _login():
+    return auth.require_login()
+
+
+bp.after_request(auth.no_store)
+
+
+@bp.context_processor
+def _context():
+    return {"staff_user": auth.current_user(), "ACTION_LABELS": ACTION_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS,
+            "KIND_LABELS": KIND_LABELS, "SCORE_LABELS": SCORE_LABELS, "TOLD_VIA_LABELS": TOLD_VIA_LABELS,
+            "ROLE_LABELS": ROLE_LABELS, "summary_title": ERROR_SUMMARY_TITLE}
+
+
+def store():
+    return current_guide().storage
+
+
+def actor() -> str:
+    return f"staff:{auth.current_user().name}"
+
+
+def guide_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["GUIDE_TIMEZONE"])
+
+
+def guide_today() -> dt.date:
+    return local_today(current_app.config["GUIDE_TIMEZONE"])
+
+
+def utc_bounds(first: dt.date | None, last: dt.date | None) -> tuple[str | None, str | None]:
+    """Local dates (both included) as UTC ISO bounds [since, until)."""
+    zone = guide_zone()
+    since = iso(dt.datetime.combine(first, dt.time(), zone)) if first else None
+    until = iso(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)) if last else None
+    return since, until
+
+
+def followup_cutoff() -> str:
+    return iso(utcnow() - dt.timedelta(days=current_app.config["GUIDE_FOLLOWUP_DAYS"]))
+
+
+def paging(total: int, page: int) -> dict:
+    count = max(1, math.ceil(total / PAGE_SIZE))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+
+    def link(n: int) -> str:
+        return request.path + "?" + urlencode({**args, "page": n})
+    return {"page": page, "count": count, "total": total, "prev": link(page - 1) if page > 1 else None,
+            "next": link(page + 1) if page < count else None}
+
+
+def wake_mail() -> None:
+    if current_app.config["GUIDE_MAIL_WORKER"]:
+        current_guide().background.wake()
+
+
+def service_options() -> list[tuple[str, str]]:
+    return [(s.id, s.name) for s in current_guide().project.services.values()]
+
+
+def status_options() -> list[tuple[str, str]]:
+    return [(s, STATUS_LABELS[s]) for s in STATUSES]
+
+
+def queue_filter(form) -> QueueFilter:
+    since, until = utc_bounds(form.value("date_from"), form.value("date_to"))
+    return QueueFilter(service_id=form.value("service"), status=form.value("status"), submitted_from=since,
+                       submitted_before=until, enterprise=form.value("enterprise"), overdue=form.value("overdue"),
+                       today=guide_today().isoformat(), followup_cutoff=followup_cutoff())
+
+
+def user_names() -> list[str]:
+    return [u.name for u in store().list_users() if u.active]

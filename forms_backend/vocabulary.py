@@ -1,0 +1,71 @@
+"""The backend's words, in one place: every status, kind, channel and score, with its label.
+
+Storage checks values against these tuples, forms offer them as choices, templates and exports
+show the labels. The database migrations do NOT read them: a shipped migration keeps the literal
+CHECK lists it was written with (``storage/migrations.py``); a new value needs a new migration.
+"""
+from __future__ import annotations
+
+# ---------------------------------------------------------------- applications
+
+STATUS_LABELS = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "in_progress": "办理中",
+    "completed": "已办结",
+    "needs_info": "需补正材料",
+    "rejected": "不予受理",
+}
+STATUSES = tuple(STATUS_LABELS)
+FINAL_STATUSES = ("completed", "rejected")
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "submitted": frozenset({"accepted", "needs_info", "rejected"}),
+    "accepted": frozenset({"in_progress", "completed", "needs_info", "rejected"}),
+    "in_progress": frozenset({"completed", "needs_info", "rejected"}),
+    "needs_info": frozenset({"accepted", "in_progress", "rejected"}),
+    "completed": frozenset(),
+    "rejected": frozenset(),
+}
+STATUS_HELP = {
+    "submitted": "申请已提交，等待工作人员受理。",
+    "accepted": "申请已受理，将按办事指南的时限办理。",
+    "in_progress": "正在办理。",
+    "completed": "已办结。",
+    "needs_info": "需要补充或更正材料，工作人员会与您联系。",
+    "rejected": "不予受理，工作人员会告知原因。",
+}
+# What the staff button that moves a case to a status says.
+ACTION_LABELS = {"accepted": "受理", "in_progress": "开始办理", "completed": "办结",
+                 "needs_info": "要求补正材料", "rejected": "不予受理"}
+# The note a status change must carry, and what it is called on the form.
+NOTE_REQUIRED = {"needs_info": "需要补正的材料", "rejected": "不予受理的理由"}
+ACTOR_LABELS = {"applicant": "申请人", "system": "系统"}
+
+# ---------------------------------------------------------------- staff accounts and contacts
+
+ROLE_LABELS = {"staff": "工作人员", "admin": "管理员"}
+ROLES = tuple(ROLE_LABELS)
+CHANNEL_LABELS = {"phone": "电话", "visit": "走访", "email": "电子邮件", "other": "其他"}
+CONTACT_CHANNELS = tuple(CHANNEL_LABELS)
+
+# ---------------------------------------------------------------- ratings, 意见箱, follow-up items
+
+# 五级好差评, best first as people read them; stored as 5 ... 1.
+SCORES = ((5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意"))
+SCORE_LABELS = dict(SCORES)
+BAD_SCORE = 2  # 不满意 and worse open a follow-up item
+RATING_QUESTIONS = (("q_guide", "服务指引是否清晰"), ("q_process", "办事程序是否便利"),
+                    ("q_materials", "材料手续是否精简"), ("q_interface", "操作界面是否友好"))
+SUGGESTION_KIND_LABELS = {"complaint": "投诉", "suggestion": "意见建议"}
+SUGGESTION_KINDS = tuple(SUGGESTION_KIND_LABELS)
+KIND_LABELS = {**SUGGESTION_KIND_LABELS, "rating": "差评"}
+ISSUE_KINDS = ("rating", "complaint", "suggestion")
+TOLD_VIA_LABELS = {"email": "电子邮件", "phone": "电话", "visit": "上门告知", "letter": "书面函件",
+                   "track": "仅在查询页公布"}
+TOLD_VIA = tuple(TOLD_VIA_LABELS)
+NOTE_KINDS = ("opened", "note", "contact", "owner", "updated", "closed")
+
+
+def options(labels: dict) -> tuple[tuple[str, str], ...]:
+    """(value, label) pairs for a choice question."""
+    return tuple((str(k), v) for k, v in labels.items())

@@ -1,0 +1,62 @@
+"""The loaded guide: every model object by id, their sources, the diagnostics, and the queries
+the site and the backend ask of it (families, services citing a policy, ...)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import model
+from .diagnostics import Diagnostic
+from .yamlsrc import Source
+
+
+@dataclass
+class Project:
+    root: Path
+    site: model.Site | None = None
+    providers: dict[str, model.Provider] = field(default_factory=dict)
+    policies: dict[str, model.Policy] = field(default_factory=dict)
+    flows: dict[str, model.Flow] = field(default_factory=dict)
+    services: dict[str, model.Service] = field(default_factory=dict)
+    sources: dict[tuple[str, str], Source] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def flows_dir(self) -> Path:
+        return self.root / "flows"
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+    def source(self, kind: str, key: str) -> Source | None:
+        return self.sources.get((kind, key))
+
+    def category(self, cid: str) -> model.Category | None:
+        return next((c for c in self.site.categories if c.id == cid), None) if self.site else None
+
+    def families(self) -> list[model.Category]:
+        return [c for c in self.site.categories if not c.parent] if self.site else []
+
+    def family_of(self, cid: str) -> model.Category | None:
+        cat = self.category(cid)
+        while cat is not None and cat.parent:
+            cat = self.category(cat.parent)
+        return cat
+
+    def services_in_family(self, family_id: str) -> list[model.Service]:
+        return [s for s in self.services.values() if (f := self.family_of(s.category)) and f.id == family_id]
+
+    def services_citing(self, policy_id: str) -> list[model.Service]:
+        return [s for s in self.services.values() if any(p.id == policy_id for p in s.policies)]
+
+    def services_using_flow(self, flow_id: str) -> list[model.Service]:
+        return [s for s in self.services.values() if s.flow == flow_id]
