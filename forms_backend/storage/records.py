@@ -112,7 +112,7 @@ class Contact:
 
 @dataclass
 class QueueFilter:
-    """What the staff queue asks for; every value is already validated (see staff_forms)."""
+    """What the staff queue asks for; every value is already validated (see forms/staff.py)."""
     service_id: str | None = None
     status: str | None = None
     submitted_from: str | None = None    # UTC ISO, inclusive

@@ -1,7 +1,7 @@
 """The content model: what editors write in YAML, as pydantic classes.
 
 Only shapes and single-value rules live here; rules that look across files (ids that must
-exist, flow reachability) live in ``validate.py``. Field names follow CONTENT.md exactly.
+exist, flow reachability) live in ``checks.py``. Every field is shown in ``content/_example/``.
 """
 from __future__ import annotations
 

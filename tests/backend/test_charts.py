@@ -1,4 +1,4 @@
-"""charts.py: SVG that parses, is labelled for screen readers, escapes labels and carries no inline style."""
+"""reports/charts.py: SVG that parses, is labelled for screen readers, escapes labels and carries no inline style."""
 from __future__ import annotations
 
 import re

@@ -1,4 +1,4 @@
-"""exports.py and the export routes: CSV/XLSX, formula injection neutralised, staff only."""
+"""reports/exports.py and the export routes: CSV/XLSX, formula injection neutralised, staff only."""
 from __future__ import annotations
 
 import csv

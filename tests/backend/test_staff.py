@@ -1,4 +1,4 @@
-"""staff.py: every page behind the login, the queue, a case, follow-up, issues, archive, statistics."""
+"""views/staff/: every page behind the login, the queue, a case, follow-up, issues, archive, statistics."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""static_site.py: the guide's theme on our pages, and serving site/ in the embedded mode."""
+"""views/static_site.py: the guide's theme on our pages, and serving site/ in the embedded mode."""
 from __future__ import annotations
 
 import pytest
