@@ -130,20 +130,14 @@ def backup(file: Path, project: Path, db_path: Path | None, force: bool) -> None
     """Copy the live database to FILE (consistent while the app keeps running)."""
     if file.exists() and not force:
         raise click.ClickException(f"{file} exists; pass --force to replace it")
+    from .storage import check_copy
+
     storage = _open_existing(project, db_path)
     try:
         storage.backup(file)
     finally:
         storage.close()
-    import sqlite3
-
-    copy = sqlite3.connect(f"file:{file.resolve()}?mode=ro", uri=True)
-    try:
-        problems = [r[0] for r in copy.execute("PRAGMA quick_check")]
-        problems = [] if problems == ["ok"] else problems
-        applications = copy.execute("SELECT count(*) FROM applications").fetchone()[0]
-    finally:
-        copy.close()
+    problems, applications = check_copy(file)
     if problems:
         click.echo(f"error: the backup failed its check: {'; '.join(problems[:3])}", err=True)
         sys.exit(1)

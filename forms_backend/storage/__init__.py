@@ -4,15 +4,35 @@ SQLite through sqlite-utils. One connection per process, shared by its threads b
 (the single writer that keeps us clear of the WAL-reset bug of SQLite < 3.51.3 as far as one
 process can); WAL, a busy timeout, and ``BEGIN IMMEDIATE`` wherever a read decides a write:
 reference numbers, submissions, status changes, claiming mail. Migrations are numbered and
-recorded by sqlite-utils' ``Migrations``; a later migration adds the staff console's tables.
+recorded by sqlite-utils' ``Migrations`` (``migrations.py``).
+
+One module per table or area, each a mixin of ``Storage`` over ``core.StoreBase``: ``drafts``,
+``applications``, ``mail_queue``, ``queue``, ``archive``, ``accounts``, ``ratings``,
+``page_feedback``, ``suggestions``, ``issues``, ``statistics``; ``records`` holds the
+dataclasses returned, ``errors`` the named errors, ``common`` small helpers.
 
 This module is the seam for moving to another database: views never see SQL or rows, only
 the dataclasses and dicts returned here.
 """
 from __future__ import annotations
 
-# The package splits one long module by area; callers keep importing from forms_backend.storage.
-from .common import *  # noqa: F401,F403
-from .migrations import migrations  # noqa: F401
-from .records import *  # noqa: F401,F403
-from .store import Storage  # noqa: F401
+from .common import REF_ALPHABET, SAFE_SQLITE, iso, sqlite_is_safe, utcnow
+from .core import check_copy
+from .errors import (ApplicationNotFound, BadTransition, DatabaseCorrupt, DraftNotFound, IssueClosed, IssueNotFound,
+                     LastAdmin, StaleSubmission, StatusChanged, StorageError, UserExists, UserNotFound, VoteNotFound)
+from .migrations import migrations
+from .records import (ApplicationRecord, Contact, Draft, Event, Issue, IssueNote, NewUpload, QueuedMail, QueueFilter,
+                      QueueRow, Rating, StaffSession, StaffUser, Submitted, Suggestion, SuggestionStatus)
+from .store import Storage
+
+__all__ = [
+    "Storage", "migrations", "check_copy",
+    # errors
+    "ApplicationNotFound", "BadTransition", "DatabaseCorrupt", "DraftNotFound", "IssueClosed", "IssueNotFound",
+    "LastAdmin", "StaleSubmission", "StatusChanged", "StorageError", "UserExists", "UserNotFound", "VoteNotFound",
+    # records
+    "ApplicationRecord", "Contact", "Draft", "Event", "Issue", "IssueNote", "NewUpload", "QueuedMail", "QueueFilter",
+    "QueueRow", "Rating", "StaffSession", "StaffUser", "Submitted", "Suggestion", "SuggestionStatus",
+    # helpers
+    "REF_ALPHABET", "SAFE_SQLITE", "iso", "sqlite_is_safe", "utcnow",
+]

@@ -1,30 +1,17 @@
-"""Constants, named errors and small helpers shared by the storage modules."""
+"""Small helpers shared by the storage modules: time stamps, reference numbers, SQL fragments."""
 from __future__ import annotations
 
 import datetime as dt
-import json  # noqa: F401 - the area modules take these names from here (star import)
-import logging
-import os  # noqa: F401
-import secrets  # noqa: F401
+import secrets
 import sqlite3
-import threading  # noqa: F401
-from contextlib import contextmanager  # noqa: F401
+from typing import Iterable
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not Linux/macOS: SQLite's own locking only
-    fcntl = None
-from dataclasses import dataclass, field  # noqa: F401
-from pathlib import Path  # noqa: F401
-from typing import Callable, Iterator, Sequence  # noqa: F401
+from sqlite_utils import Database
 
-from sqlite_utils import Database  # noqa: F401
-from sqlite_utils.migrations import Migrations  # noqa: F401
+from .errors import StorageError
 
-from ..vocabulary import (CONTACT_CHANNELS, FINAL_STATUSES, ISSUE_KINDS, NOTE_KINDS, ROLES, STATUSES,  # noqa: F401
-                          SUGGESTION_KINDS, TOLD_VIA, TRANSITIONS)
-
-log = logging.getLogger(__name__)
+__all__ = ["REF_ALPHABET", "REF_RANDOM_CHARS", "SAFE_SQLITE", "archive_no", "between", "iso", "like", "new_ref",
+           "sql_list", "sqlite_is_safe", "sqlite_version", "utcnow"]
 
 # SQLite releases before this one can corrupt a WAL database when two connections write or
 # checkpoint at the same moment (the "WAL-reset" bug, fixed in 3.51.3).
@@ -33,58 +20,6 @@ SAFE_SQLITE = (3, 51, 3)
 # Reference numbers avoid characters people confuse when reading or typing them: 0/O, 1/I/L.
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REF_RANDOM_CHARS = 5
-
-
-class StorageError(Exception):
-    """Base class of the storage errors."""
-
-
-class DatabaseCorrupt(StorageError):
-    """PRAGMA quick_check found problems in the database file."""
-
-
-class DraftNotFound(StorageError):
-    """No draft with this token (expired, purged or never made)."""
-
-
-class StaleSubmission(StorageError):
-    """The answers changed after the check-answers page was shown."""
-
-
-class ApplicationNotFound(StorageError):
-    """No application with this reference number."""
-
-
-class BadTransition(StorageError):
-    """This status change is not allowed from the application's current status."""
-
-
-class StatusChanged(BadTransition):
-    """Someone else changed the application's status since the page was shown."""
-
-
-class UserExists(StorageError):
-    """A staff account with this name already exists."""
-
-
-class UserNotFound(StorageError):
-    """No staff account with this name."""
-
-
-class LastAdmin(StorageError):
-    """The change would leave no active administrator."""
-
-
-class IssueNotFound(StorageError):
-    """No follow-up item with this number."""
-
-
-class IssueClosed(StorageError):
-    """The follow-up item is already closed."""
-
-
-class VoteNotFound(StorageError):
-    """No page-feedback vote with this number (or not this visitor's)."""
 
 
 def utcnow() -> dt.datetime:
@@ -101,3 +36,39 @@ def sqlite_version() -> tuple[int, ...]:
 
 def sqlite_is_safe() -> bool:
     return sqlite_version() >= SAFE_SQLITE
+
+
+def new_ref(db: Database, prefix: str, yymm: str, table: str = "applications") -> str:
+    """A reference number not yet used in ``table`` (call it inside the write transaction)."""
+    for _ in range(50):
+        tail = "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_RANDOM_CHARS))
+        ref = f"{prefix}-{yymm}-{tail}"
+        if db.execute(f"SELECT 1 FROM {table} WHERE ref = ?", (ref,)).fetchone() is None:
+            return ref
+    raise StorageError("no free reference number after 50 tries")
+
+
+def between(column: str, since: str | None, until: str | None) -> tuple[str, list]:
+    """A WHERE clause (or '') keeping ``since <= column < until``, with its parameters."""
+    where, params = [], []
+    if since:
+        where.append(f"{column} >= ?")
+        params.append(since)
+    if until:
+        where.append(f"{column} < ?")
+        params.append(until)
+    return ((" WHERE " + " AND ".join(where)) if where else ""), params
+
+
+def sql_list(values: Iterable[str]) -> str:
+    """Known constant words as an SQL list: 'a', 'b' (never for user input)."""
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def archive_no(year: int | None, seq: int | None) -> str | None:
+    return f"{year}-{seq:04d}" if year and seq else None
+
+
+def like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

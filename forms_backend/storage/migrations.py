@@ -1,16 +1,23 @@
-"""Numbered schema migrations (sqlite-utils Migrations), applied at start-up."""
+"""Numbered schema migrations (sqlite-utils Migrations), applied at start-up.
+
+A migration is history: once shipped it must create exactly what it created then. So every
+CHECK list here is a literal, written as it was when the migration shipped, never built from
+``vocabulary``; a new status or kind is a new migration (SQLite cannot alter a CHECK, so that
+one rebuilds the table). ``tests/backend/storage/test_migrations.py`` pins what each creates.
+"""
 from __future__ import annotations
 
-from .common import *  # noqa: F401,F403 - constants, errors, helpers
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
 
-# ---------------------------------------------------------------- migrations
+__all__ = ["migrations"]
 
 migrations = Migrations("forms_backend")
 
 
 @migrations(name="0001_applications")
 def m0001_applications(db: Database) -> None:
-    statuses = ", ".join(f"'{s}'" for s in STATUSES)
+    statuses = "'submitted', 'accepted', 'in_progress', 'completed', 'needs_info', 'rejected'"
     for sql in (
         f"""CREATE TABLE applications (
             id INTEGER PRIMARY KEY,
@@ -94,12 +101,6 @@ def m0001_applications(db: Database) -> None:
         db.execute(sql)
 
 
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
 @migrations(name="0002_staff_console")
 def m0002_staff_console(db: Database) -> None:
     for sql in (
@@ -110,10 +111,10 @@ def m0002_staff_console(db: Database) -> None:
         "ALTER TABLE applications ADD COLUMN archive_seq INTEGER",
         "CREATE UNIQUE INDEX applications_archive ON applications(archive_year, archive_seq) "
         "WHERE archive_year IS NOT NULL",
-        f"""CREATE TABLE users (
+        """CREATE TABLE users (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
-            role TEXT NOT NULL CHECK (role IN ({_in(ROLES)})),
+            role TEXT NOT NULL CHECK (role IN ('staff', 'admin')),
             password_hash TEXT NOT NULL,
             active INTEGER NOT NULL DEFAULT 1,
             created_at TEXT NOT NULL,
@@ -131,11 +132,11 @@ def m0002_staff_console(db: Database) -> None:
         )""",
         "CREATE INDEX staff_sessions_user ON staff_sessions(user_id)",
         # Follow-up contacts with the enterprise while a case is open (seed 001, 8.2.3).
-        f"""CREATE TABLE contacts (
+        """CREATE TABLE contacts (
             id INTEGER PRIMARY KEY,
             application_id INTEGER NOT NULL REFERENCES applications(id),
             at TEXT NOT NULL,
-            channel TEXT NOT NULL CHECK (channel IN ({_in(CONTACT_CHANNELS)})),
+            channel TEXT NOT NULL CHECK (channel IN ('phone', 'visit', 'email', 'other')),
             note TEXT NOT NULL,
             actor TEXT NOT NULL,
             created_at TEXT NOT NULL
@@ -173,10 +174,10 @@ def m0003_feedback(db: Database) -> None:
         )""",
         "CREATE UNIQUE INDEX ratings_current ON ratings(application_id) WHERE current = 1",
         # 意见箱. code_hash: SHA-256 of the query code shown once, for following it anonymously.
-        f"""CREATE TABLE suggestions (
+        """CREATE TABLE suggestions (
             id INTEGER PRIMARY KEY,
             ref TEXT NOT NULL UNIQUE,
-            kind TEXT NOT NULL CHECK (kind IN ({_in(SUGGESTION_KINDS)})),
+            kind TEXT NOT NULL CHECK (kind IN ('complaint', 'suggestion')),
             service_id TEXT,
             service_name TEXT,
             related_ref TEXT,
@@ -191,9 +192,9 @@ def m0003_feedback(db: Database) -> None:
         )""",
         # Follow-up items: every bad rating and every 意见箱 entry, with its two deadlines
         # (local dates), an owner, notes, and a closure whose outcome is told to the enterprise.
-        f"""CREATE TABLE issues (
+        """CREATE TABLE issues (
             id INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL CHECK (kind IN ({_in(ISSUE_KINDS)})),
+            kind TEXT NOT NULL CHECK (kind IN ('rating', 'complaint', 'suggestion')),
             application_id INTEGER REFERENCES applications(id),
             rating_id INTEGER REFERENCES ratings(id),
             suggestion_id INTEGER REFERENCES suggestions(id),
@@ -207,25 +208,23 @@ def m0003_feedback(db: Database) -> None:
             status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
             closed_at TEXT,
             outcome TEXT,
-            told_via TEXT CHECK (told_via IS NULL OR told_via IN ({_in(TOLD_VIA)}))
+            told_via TEXT CHECK (told_via IS NULL OR told_via IN ('email', 'phone', 'visit', 'letter', 'track'))
         )""",
         "CREATE INDEX issues_status ON issues(status, rectify_due)",
         "CREATE INDEX issues_application ON issues(application_id)",
         "CREATE INDEX issues_suggestion ON issues(suggestion_id)",
-        f"""CREATE TABLE issue_notes (
+        """CREATE TABLE issue_notes (
             id INTEGER PRIMARY KEY,
             issue_id INTEGER NOT NULL REFERENCES issues(id),
             at TEXT NOT NULL,
             actor TEXT NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ({_in(NOTE_KINDS)})),
-            channel TEXT CHECK (channel IS NULL OR channel IN ({_in(CONTACT_CHANNELS)})),
+            kind TEXT NOT NULL CHECK (kind IN ('opened', 'note', 'contact', 'owner', 'updated', 'closed')),
+            channel TEXT CHECK (channel IS NULL OR channel IN ('phone', 'visit', 'email', 'other')),
             note TEXT
         )""",
         "CREATE INDEX issue_notes_issue ON issue_notes(issue_id, id)",
     ):
         db.execute(sql)
-
-
 
 
 @migrations(name="0004_notify_channel")

@@ -1,9 +1,10 @@
 """The dataclasses the storage layer returns: views never see rows or SQL."""
 from __future__ import annotations
 
-from .common import *  # noqa: F401,F403 - constants, errors, helpers
+import json
+from dataclasses import dataclass, field
 
-# ---------------------------------------------------------------- records
+__all__ = ["Draft", "Submitted", "NewUpload", "Event", "ApplicationRecord", "QueuedMail", "StaffUser", "StaffSession", "Contact", "QueueFilter", "QueueRow", "Rating", "IssueNote", "Issue", "Suggestion", "SuggestionStatus", "APP_COLUMNS", "application_record"]
 
 @dataclass
 class Draft:
@@ -215,20 +216,12 @@ class SuggestionStatus:
     outcome: str | None
 
 
-def archive_no(year: int | None, seq: int | None) -> str | None:
-    return f"{year}-{seq:04d}" if year and seq else None
-
-
-def like(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, with its own % and _ taken literally."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 APP_COLUMNS = ("id, ref, service_id, service_name, status, org_name, uscc, contact_name, phone, email, "
                "answers, submitted_at, updated_at")
 
 
-def _application(row: tuple) -> ApplicationRecord:
+def application_record(row: tuple) -> ApplicationRecord:
+    """An ``ApplicationRecord`` from a row of ``APP_COLUMNS`` (answers decoded)."""
     values = list(row)
     values[10] = json.loads(values[10])
     return ApplicationRecord(*values)

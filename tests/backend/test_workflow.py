@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from forms_backend.storage import TRANSITIONS, BadTransition, StatusChanged
+from forms_backend.storage import BadTransition, StatusChanged
+from forms_backend.vocabulary import TRANSITIONS
 from forms_backend.workdays import WEEKENDS_ONLY, local_today
 
 from .conftest import METERING, Applicant, make_application, track

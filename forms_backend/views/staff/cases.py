@@ -12,9 +12,9 @@ from ...context import current_guide
 from ...forms.staff import NOTE_REQUIRED, PAGE_SIZE, SORT_LABELS, ContactForm, NoteForm, TransitionForm
 from ...mail.compose import compose_status
 from ...mail.sms import status_sms
-from ...storage import TRANSITIONS, BadTransition, QueueFilter, StatusChanged, iso, utcnow
+from ...storage import BadTransition, QueueFilter, StatusChanged, iso, utcnow
 from ...uploads import send_upload
-from ...vocabulary import ACTION_LABELS, RATING_QUESTIONS, STATUS_HELP, STATUS_LABELS
+from ...vocabulary import ACTION_LABELS, RATING_QUESTIONS, STATUS_HELP, STATUS_LABELS, TRANSITIONS
 from .. import track
 from ..apply import contact_line
 from .base import (actor, followup_cutoff, paging, queue_filter, service_options, status_options,

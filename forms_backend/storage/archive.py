@@ -1,0 +1,41 @@
+"""The enterprise archive: enterprises by code or name, the yearly catalogue (归档文件目录)."""
+from __future__ import annotations
+
+from .common import archive_no, like
+from .core import StoreBase
+
+__all__ = ["ArchiveStore"]
+
+
+class ArchiveStore(StoreBase):
+    """Storage methods for archived applications."""
+
+    def enterprises(self, query: str, *, limit: int = 50) -> list[dict]:
+        """Enterprises whose code is ``query`` or whose name contains it, with their case counts."""
+        return self._dicts(
+            "SELECT uscc, (SELECT org_name FROM applications b WHERE b.uscc = a.uscc ORDER BY b.id DESC LIMIT 1) "
+            "AS org_name, count(*) AS cases, max(submitted_at) AS last_submitted_at, "
+            "sum(archive_year IS NOT NULL) AS archived FROM applications a "
+            "WHERE uscc = ? OR org_name LIKE ? ESCAPE '\\' GROUP BY uscc ORDER BY max(id) DESC LIMIT ?",
+            (query.upper(), like(query), limit))
+
+    def catalogue(self, *, year: int | None = None, uscc: str | None = None) -> list[dict]:
+        """Archived cases in archive-number order: the 归档文件目录 (seed 001, 9.4)."""
+        where, params = ["archive_year IS NOT NULL"], []
+        if year is not None:
+            where.append("archive_year = ?")
+            params.append(year)
+        if uscc:
+            where.append("uscc = ?")
+            params.append(uscc)
+        rows = self._dicts("SELECT archive_year AS year, archive_seq AS seq, ref, service_name, org_name, uscc, submitted_at, "
+                         "closed_at, status FROM applications WHERE " + " AND ".join(where) +
+                         " ORDER BY archive_year, archive_seq", params)
+        for d in rows:
+            d["archive_no"] = archive_no(d["year"], d["seq"])
+        return rows
+
+    def archive_years(self) -> list[tuple[int, int]]:
+        return [tuple(r) for r in self._all("SELECT archive_year, count(*) FROM applications "
+                                            "WHERE archive_year IS NOT NULL GROUP BY archive_year "
+                                            "ORDER BY archive_year DESC")]

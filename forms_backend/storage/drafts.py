@@ -1,0 +1,97 @@
+"""Drafts (answers not yet submitted) and their uploaded files; purging what nobody submits."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+
+from .common import iso, utcnow
+from .errors import DraftNotFound
+from .records import Draft, NewUpload
+from .core import StoreBase
+
+__all__ = ["DraftsStore"]
+
+
+class DraftsStore(StoreBase):
+    """Storage methods for the ``drafts`` and ``uploads`` tables."""
+
+    def get_draft(self, token: str) -> Draft | None:
+        row = self._one(
+            "SELECT d.token, d.service_id, d.answers, d.files, d.submit_token, d.application_id, a.ref "
+            "FROM drafts d LEFT JOIN applications a ON a.id = d.application_id WHERE d.token = ?", (token,))
+        if row is None:
+            return None
+        return Draft(row[0], row[1], json.loads(row[2]) if row[2] else None, json.loads(row[3]), row[4], row[5],
+                     row[6])
+
+    def save_draft(self, token: str, service_id: str, *, answers: dict | None,
+                   new_files: list[NewUpload] = ()) -> Draft:
+        """Create or update a draft; ``answers=None`` keeps the answers it had.
+
+        New files replace the draft's earlier file for the same field; the replaced upload is
+        marked discarded (its file is removed by ``purge``).
+        """
+        now = iso(utcnow())
+        with self._immediate() as db:
+            row = db.execute("SELECT answers, files, application_id, service_id FROM drafts WHERE token = ?",
+                             (token,)).fetchone()
+            if row is not None and (row[2] is not None or row[3] != service_id):
+                raise DraftNotFound("this draft was already submitted or belongs to another service")
+            old_answers = json.loads(row[0]) if row and row[0] else None
+            files = json.loads(row[1]) if row else {}
+            for up in new_files:
+                previous = files.get(up.field_id)
+                if previous:
+                    db.execute("UPDATE uploads SET status = 'discarded' WHERE token = ? AND status = 'pending'",
+                               (previous["token"],))
+                up_token = secrets.token_urlsafe(12)
+                db.execute(
+                    "INSERT INTO uploads (token, draft_token, field_id, original_name, stored_name, kind, "
+                    "content_type, size, sha256, status, created_at) VALUES (?,?,?,?,?,?,?,?,?, 'pending', ?)",
+                    (up_token, token, up.field_id, up.original_name, up.stored_name, up.kind, up.content_type,
+                     up.size, up.sha256, now))
+                files[up.field_id] = {"token": up_token, "name": up.original_name, "size": up.size,
+                                      "kind": up.kind}
+            answers = answers if answers is not None else old_answers
+            submit_token = secrets.token_urlsafe(16)
+            db.execute(
+                "INSERT INTO drafts (token, service_id, answers, files, submit_token, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET answers = excluded.answers, "
+                "files = excluded.files, submit_token = excluded.submit_token, updated_at = excluded.updated_at",
+                (token, service_id, json.dumps(answers, ensure_ascii=False) if answers is not None else None,
+                 json.dumps(files, ensure_ascii=False), submit_token, now, now))
+        return Draft(token, service_id, answers, files, submit_token, None)
+
+    def refs_of_drafts(self, tokens: list[str]) -> set[str]:
+        """Reference numbers of the applications these drafts became."""
+        tokens = [t for t in tokens if isinstance(t, str)][:50]
+        if not tokens:
+            return set()
+        marks = ",".join("?" * len(tokens))
+        rows = self._all(f"SELECT a.ref FROM drafts d JOIN applications a ON a.id = d.application_id "
+                         f"WHERE d.token IN ({marks})", tokens)
+        return {r[0] for r in rows}
+
+    def uploads_of(self, application_id: int) -> list[dict]:
+        return self._dicts("SELECT token, field_id, original_name, stored_name, kind, content_type, size, sha256 "
+                           "FROM uploads WHERE application_id = ? AND status = 'attached' ORDER BY id",
+                           (application_id,))
+
+    def upload_known(self, stored_name: str) -> bool:
+        return self._one("SELECT 1 FROM uploads WHERE stored_name = ?", (stored_name,)) is not None
+
+    def purge(self, *, draft_age: dt.timedelta = dt.timedelta(days=1),
+              submitted_draft_age: dt.timedelta = dt.timedelta(days=7)) -> list[str]:
+        """Forget old drafts and their unsubmitted uploads; return the stored file names to delete."""
+        now = utcnow()
+        with self._immediate() as db:
+            old = iso(now - draft_age)
+            db.execute("DELETE FROM drafts WHERE (application_id IS NULL AND updated_at < ?) OR "
+                       "(application_id IS NOT NULL AND updated_at < ?)", (old, iso(now - submitted_draft_age)))
+            # Pending uploads whose draft is gone (just purged, or never saved) are orphans.
+            doomed = ("status = 'discarded' OR (status = 'pending' AND NOT EXISTS "
+                      "(SELECT 1 FROM drafts d WHERE d.token = uploads.draft_token))")
+            rows = db.execute(f"SELECT stored_name FROM uploads WHERE {doomed}").fetchall()
+            db.execute(f"DELETE FROM uploads WHERE {doomed}")
+        return [r[0] for r in rows]

@@ -1,0 +1,56 @@
+"""The named errors of the storage layer; the views translate them at the edge."""
+from __future__ import annotations
+
+__all__ = ["StorageError", "DatabaseCorrupt", "DraftNotFound", "StaleSubmission", "ApplicationNotFound", "BadTransition", "StatusChanged", "UserExists", "UserNotFound", "LastAdmin", "IssueNotFound", "IssueClosed", "VoteNotFound"]
+
+
+class StorageError(Exception):
+    """Base class of the storage errors."""
+
+
+class DatabaseCorrupt(StorageError):
+    """PRAGMA quick_check found problems in the database file."""
+
+
+class DraftNotFound(StorageError):
+    """No draft with this token (expired, purged or never made)."""
+
+
+class StaleSubmission(StorageError):
+    """The answers changed after the check-answers page was shown."""
+
+
+class ApplicationNotFound(StorageError):
+    """No application with this reference number."""
+
+
+class BadTransition(StorageError):
+    """This status change is not allowed from the application's current status."""
+
+
+class StatusChanged(BadTransition):
+    """Someone else changed the application's status since the page was shown."""
+
+
+class UserExists(StorageError):
+    """A staff account with this name already exists."""
+
+
+class UserNotFound(StorageError):
+    """No staff account with this name."""
+
+
+class LastAdmin(StorageError):
+    """The change would leave no active administrator."""
+
+
+class IssueNotFound(StorageError):
+    """No follow-up item with this number."""
+
+
+class IssueClosed(StorageError):
+    """The follow-up item is already closed."""
+
+
+class VoteNotFound(StorageError):
+    """No page-feedback vote with this number (or not this visitor's)."""

@@ -1,0 +1,68 @@
+"""The notice queue (``mail_queue``): messages written with the change they tell about, claimed and sent later."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Sequence
+
+from sqlite_utils import Database
+
+from .common import iso, utcnow
+from .records import QueuedMail
+from .core import StoreBase
+
+__all__ = ["MailQueueStore"]
+
+
+class MailQueueStore(StoreBase):
+    """Storage methods for the ``mail_queue`` table."""
+
+    @staticmethod
+    def _queue_mail(db: Database, application_id: int | None, mails: Sequence[dict], now: str) -> None:
+        for mail in mails:  # email by default; notify.sms() rows say channel 'sms'
+            db.execute("INSERT INTO mail_queue (application_id, kind, channel, to_addr, subject, body, "
+                       "next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                       (application_id, mail["kind"], mail.get("channel", "email"), mail["to"], mail["subject"],
+                        mail["body"], now, now))
+
+    def claim_due_mail(self, *, limit: int = 20, stale_after: dt.timedelta = dt.timedelta(minutes=10)
+                       ) -> list[QueuedMail]:
+        """Take up to ``limit`` messages that are due; a claim left by a dead process expires."""
+        now = utcnow()
+        with self._immediate() as db:
+            db.execute("UPDATE mail_queue SET status = 'pending' WHERE status = 'sending' AND claimed_at < ?",
+                       (iso(now - stale_after),))
+            rows = db.execute("SELECT id, application_id, kind, to_addr, subject, body, attempts, channel "
+                              "FROM mail_queue "
+                              "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                              (iso(now), limit)).fetchall()
+            if rows:
+                marks = ",".join("?" * len(rows))
+                db.execute(f"UPDATE mail_queue SET status = 'sending', claimed_at = ? WHERE id IN ({marks})",
+                           (iso(now), *[r[0] for r in rows]))
+        return [QueuedMail(*r) for r in rows]
+
+    def mail_sent(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        with self._immediate() as db:
+            db.execute(f"UPDATE mail_queue SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                       f"last_error = NULL WHERE id IN ({marks})", (iso(utcnow()), *ids))
+
+    def mail_failed(self, mail_id: int, error: str, *, retry_at: dt.datetime | None) -> None:
+        """Record a failed attempt; ``retry_at=None`` gives up (status 'failed', kept for staff)."""
+        with self._immediate() as db:
+            if retry_at is None:
+                db.execute("UPDATE mail_queue SET status = 'failed', attempts = attempts + 1, last_error = ? "
+                           "WHERE id = ?", (error[:500], mail_id))
+            else:
+                db.execute("UPDATE mail_queue SET status = 'pending', attempts = attempts + 1, last_error = ?, "
+                           "next_attempt_at = ? WHERE id = ?", (error[:500], iso(retry_at), mail_id))
+
+    def mail_rows(self) -> list[dict]:
+        return self._dicts("SELECT id, application_id, kind, to_addr, subject, status, attempts, last_error, channel, "
+                           "body, next_attempt_at FROM mail_queue ORDER BY id")
+
+    def next_mail_due(self) -> dt.datetime | None:
+        row = self._one("SELECT min(next_attempt_at) FROM mail_queue WHERE status = 'pending'")
+        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None

@@ -1,0 +1,45 @@
+"""Migrations are history: the schema a migration creates does not follow later vocabulary changes."""
+from __future__ import annotations
+
+import sqlite3
+
+from forms_backend import vocabulary
+from forms_backend.storage import Storage
+
+# The CHECK lists as the migrations shipped them (0001-0004).
+SHIPPED = {
+    "applications": ["status IN ('submitted', 'accepted', 'in_progress', 'completed', 'needs_info', 'rejected')"],
+    "users": ["role IN ('staff', 'admin')"],
+    "contacts": ["channel IN ('phone', 'visit', 'email', 'other')"],
+    "suggestions": ["kind IN ('complaint', 'suggestion')"],
+    "issues": ["kind IN ('rating', 'complaint', 'suggestion')",
+               "told_via IN ('email', 'phone', 'visit', 'letter', 'track')"],
+    "issue_notes": ["kind IN ('opened', 'note', 'contact', 'owner', 'updated', 'closed')",
+                    "channel IN ('phone', 'visit', 'email', 'other')"],
+    "mail_queue": ["channel IN ('email', 'sms')"],
+}
+
+
+def _schema(path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
+    finally:
+        conn.close()
+
+
+def test_check_lists_are_the_shipped_literals(tmp_path):
+    Storage(tmp_path / "a.db").close()
+    schema = _schema(tmp_path / "a.db")
+    for table, checks in SHIPPED.items():
+        for check in checks:
+            assert check in schema[table], (table, check)
+
+
+def test_changing_the_vocabulary_does_not_change_what_a_shipped_migration_creates(tmp_path, monkeypatch):
+    Storage(tmp_path / "before.db").close()
+    monkeypatch.setattr(vocabulary, "STATUSES", vocabulary.STATUSES + ("withdrawn",))
+    monkeypatch.setattr(vocabulary, "ROLES", vocabulary.ROLES + ("auditor",))
+    monkeypatch.setattr(vocabulary, "TOLD_VIA", vocabulary.TOLD_VIA + ("wechat",))
+    Storage(tmp_path / "after.db").close()
+    assert _schema(tmp_path / "after.db") == _schema(tmp_path / "before.db")
