@@ -173,6 +173,8 @@ class TimeLimit(Strict):
     text: str
     days: Optional[int] = Field(default=None, ge=0)
     working_days: bool = True
+    # How often the provider checks in while the service runs: a frequency, not a deadline.
+    follow_up: Optional[str] = None
 
 
 class Fee(Strict):
