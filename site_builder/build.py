@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import engine, search_terms
 from .content import Diagnostic, Project, load_valid_project
-from .errors import BuildError
+from .errors import BuildError, PublishRefused
 from .flowsvg import render_svg
 from .render import FlowArt, nav, render_docs
 
@@ -79,7 +79,7 @@ def generate(project: Project, build_dir: Path, art: FlowArt | None = None) -> P
     site = project.site
     return engine.write_config(project.root, build_dir, site_name=site.short_title or site.title,
                                description=site.description, site_url=site.url, nav=nav(project),
-                               jieba_user_dict=user_dict)
+                               jieba_user_dict=user_dict, edition=project.edition_line())
 
 
 def _swap(new: Path, target: Path) -> None:
@@ -93,11 +93,18 @@ def _swap(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = None) -> BuildResult:
-    """Validate, generate and build; raise ``ContentError``/``BuildError`` and keep the old site."""
+def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = None,
+               publish: bool = False) -> BuildResult:
+    """Validate, generate and build; raise ``ContentError``/``BuildError`` and keep the old site.
+
+    With ``publish`` the build refuses (``PublishRefused``, nothing built) while anything is
+    unconfirmed or a placeholder remains; without it a draft guide builds as a 征求意见稿.
+    """
     started = time.perf_counter()
     root = Path(root).resolve()
     project = load_valid_project(root, strict=strict)
+    if publish and (pending := project.unconfirmed_items()):
+        raise PublishRefused(pending)
     build_dir = build_dir_for(root)
     config = generate(project, build_dir)
     site_dir = (site_dir or root / "site").resolve()

@@ -27,7 +27,8 @@ def base_config(project_root: Path) -> dict:
 
 
 def write_config(project_root: Path, build_dir: Path, *, site_name: str, description: str,
-                 site_url: str | None, nav: list, jieba_user_dict: Path | None) -> Path:
+                 site_url: str | None, nav: list, jieba_user_dict: Path | None,
+                 edition: str | None = None) -> Path:
     cfg = base_config(project_root)
     cfg["site_name"] = site_name
     cfg["site_description"] = description
@@ -35,6 +36,11 @@ def write_config(project_root: Path, build_dir: Path, *, site_name: str, descrip
         cfg["site_url"] = site_url
     cfg["docs_dir"] = "docs"
     cfg["nav"] = nav
+    # The edition line (征求意见稿 + date) the theme prints on every page of a draft guide.
+    extra = cfg.setdefault("extra", {})
+    extra.pop("guide_edition", None)
+    if edition:
+        extra["guide_edition"] = edition
     cfg.setdefault("theme", {})["custom_dir"] = str(THEME_DIR)
     cfg["extra_css"] = ["assets/stylesheets/guide.css"] + [c for c in cfg.get("extra_css", [])
                                                           if c != "assets/stylesheets/guide.css"]

@@ -5,6 +5,7 @@ step writes it out and hands it to the site engine.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,9 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
+import markupsafe
 import yaml
 
 from .content import Project, model
+from .content.provenance import MARK, describe_sources
 
 TEMPLATES = Path(__file__).parent / "templates" / "pages"
 
@@ -48,6 +51,46 @@ def contact_lines(c) -> list[tuple[str, str]]:
     return lines
 
 
+def _unconfirmed(prov: model.Provenance | None) -> bool:
+    return prov is not None and not prov.is_confirmed
+
+
+def page_mark(prov: model.Provenance | None, what: str = "本页内容") -> str:
+    """The 待确认 notice under a page heading; empty for confirmed items (and items without one)."""
+    if not _unconfirmed(prov):
+        return ""
+    text = f'<p class="guide-unconfirmed"><strong class="guide-mark">{MARK}</strong> {markupsafe.escape(what)}尚待主管部门确认。'
+    if prov.assumed:
+        text += f'<br><span class="guide-assumed">编者假设：{markupsafe.escape(prov.assumed)}</span>'
+    return text + "</p>"
+
+
+def inline_mark(prov: model.Provenance | None) -> str:
+    """The 待确认 mark after an item in a list or heading; empty for confirmed items."""
+    if not _unconfirmed(prov):
+        return ""
+    text = f' <strong class="guide-mark">{MARK}</strong>'
+    if prov.assumed:
+        text += f'<span class="guide-assumed">（编者假设：{markupsafe.escape(prov.assumed)}）</span>'
+    return text
+
+
+def clause_refs(project: Project, prov: model.Provenance | None) -> str:
+    """依据条款: the clauses and articles an item rests on (no row when there are none)."""
+    if prov is None or not any(r.clause or r.article for r in prov.sources):
+        return ""
+    only = model.Provenance(sources=[r for r in prov.sources if r.clause or r.article])
+    return describe_sources(project, only)
+
+
+def order_key(svc: model.Service) -> tuple:
+    """Services in the order of their code, else of the clause they come from (7.2.10 after 7.2.9)."""
+    ref = svc.code or next((r.clause or r.article for r in (svc.provenance.sources if svc.provenance else [])
+                            if r.clause or r.article), "")
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in str(ref).replace("-", ".").split("."))
+    return (parts, svc.id)
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
@@ -56,6 +99,8 @@ def environment() -> jinja2.Environment:
     env.filters["yaml_str"] = _yaml_str
     env.filters["cell"] = _cell
     env.globals["contact_lines"] = contact_lines
+    env.globals["page_mark"] = page_mark
+    env.globals["inline_mark"] = inline_mark
     return env
 
 
@@ -136,7 +181,7 @@ def render_service(project: Project, svc: model.Service, art: FlowArt) -> str:
         providers=[project.providers[p] for p in svc.providers if p in project.providers],
         policy_refs=[Ref(project.policies[r.id], r.article) for r in svc.policies if r.id in project.policies],
         related=[project.services[r] for r in svc.related if r in project.services],
-        jsonld=service_jsonld(project, svc),
+        jsonld=service_jsonld(project, svc), clauses=clause_refs(project, svc.provenance),
     )
 
 
@@ -164,12 +209,12 @@ def render_family(project: Project, family: model.Category) -> str:
     for cat in [family] + [c for c in project.site.categories if c.parent == family.id]:
         services = [s for s in project.services.values() if s.category == cat.id]
         if services:
-            groups.append((cat, sorted(services, key=lambda s: (s.code or "", s.id))))
+            groups.append((cat, sorted(services, key=order_key)))
     return _render("family.md.j2", fam=family, groups=groups)
 
 
 def render_home(project: Project, art: FlowArt) -> str:
-    families = [(f, sorted(project.services_in_family(f.id), key=lambda s: (s.code or "", s.id)))
+    families = [(f, sorted(project.services_in_family(f.id), key=order_key))
                 for f in project.families()]
     basic = project.flows.get(project.site.basic_flow) if project.site.basic_flow else None
     return _render("home.md.j2", site=project.site, families=families, basic_flow=basic,
@@ -183,15 +228,22 @@ def render_flows_index(project: Project) -> str:
 
 def render_policies_index(project: Project) -> str:
     groups = []
+    own = [p for p in project.policies.values() if not p.reference]
     for kind, name in KIND_NAMES.items():
-        policies = [p for p in project.policies.values() if p.kind == kind]
+        policies = [p for p in own if p.kind == kind]
         if not policies:
             continue
         areas: dict[str, list[model.Policy]] = {}
         for p in sorted(policies, key=lambda p: (p.jurisdiction != "全国", p.jurisdiction, p.number or "", p.id)):
             areas.setdefault(p.jurisdiction, []).append(p)
         groups.append((name, list(areas.items())))
-    return _render("policies_index.md.j2", groups=groups, count=len(project.policies), status_names=STATUS_NAMES)
+    # 外地经验参考: other jurisdictions' documents, apart from the library, grouped by jurisdiction.
+    reference: dict[str, list[model.Policy]] = {}
+    for p in sorted((p for p in project.policies.values() if p.reference),
+                    key=lambda p: (p.jurisdiction, p.issued or dt.date.min, p.id)):
+        reference.setdefault(p.jurisdiction, []).append(p)
+    return _render("policies_index.md.j2", groups=groups, count=len(own), status_names=STATUS_NAMES,
+                   reference=list(reference.items()))
 
 
 def render_info(page: model.InfoPage) -> str:
@@ -250,8 +302,7 @@ def nav(project: Project) -> list:
     families = [{f.name: f"families/{f.id}.md"} for f in project.families()]
     services = []
     for fam in project.families():
-        items = [f"services/{s.id}.md" for s in sorted(project.services_in_family(fam.id),
-                                                          key=lambda s: (s.code or "", s.id))]
+        items = [f"services/{s.id}.md" for s in sorted(project.services_in_family(fam.id), key=order_key)]
         if len(project.services) > NAV_SERVICES_LIMIT:
             items = []
         services.append({fam.name: [f"families/{fam.id}.md"] + items})

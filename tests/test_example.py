@@ -40,12 +40,30 @@ def test_examples_together_form_a_valid_guide_that_renders():
     project.services = {loaded["service.yml"].id: loaded["service.yml"]}
     project.flows = {loaded["flow.yml"].id: loaded["flow.yml"]}
     project.policies = {loaded["policy.yml"].id: loaded["policy.yml"]}
-    for (kind, key), name in [(("site", "site"), "site.yml"), (("service", "example-service"), "service.yml"),
+    for (kind, key), name in [(("site", "site"), "site.yml"), (("providers", "providers"), "providers.yml"),
+                              (("service", "example-service"), "service.yml"),
                               (("flow", "example-flow"), "flow.yml"), (("policy", "example-policy"), "policy.yml")]:
         project.sources[(kind, key)] = load_yaml(EXAMPLES / name)
     check_project(project, today=dt.date(2026, 11, 25))
     assert project.errors == []
     assert {d.message.split(":")[0] for d in project.warnings} == {"placeholder in 'url'", "placeholder in 'phone'"}
+    # Unconfirmed: the flow, its assumed step, the supervision channel, the provider; and the placeholders.
+    unconfirmed = {(i.kind, i.key) for i in project.unconfirmed_items() if not i.placeholder}
+    assert unconfirmed == {("flow", "example-flow"), ("step", "example-flow#fix"), ("supervision", "site.supervision[0]"),
+                           ("provider", "example-provider")}
+    assert project.edition_line(dt.date(2026, 11, 29)) == "征求意见稿（2026-11-29）"
     docs = render.render_docs(project, render.FlowArt(lambda f: "<svg></svg>"))
     assert "示例服务事项" in docs["services/example-service.md"]
     assert "建立服务专班" in docs["policies/example-policy.md"]
+
+
+def test_examples_show_every_provenance_field():
+    text = "\n".join((EXAMPLES / name).read_text(encoding="utf-8") for name in KINDS)
+    for cls in (model.SourceRef, model.Provenance, model.Confirmation):
+        for name in cls.model_fields:
+            assert f"{name}:" in text, f"{cls.__name__}.{name} is not shown in content/_example"
+    for owner in (model.Site, model.Policy, model.Flow, model.Step, model.Section, model.Contact, model.Provider,
+                  model.InfoPage, model.Service):
+        assert "provenance" in owner.model_fields
+    for name in ("documents", "jurisdictions", "reference", "follow_up"):
+        assert f"{name}:" in text, name

@@ -23,7 +23,7 @@ CASES = [
                  f"{SVC}:41:11: error: unknown related service 'quality-trainin' — did you mean 'quality-training'?",
                  id="unknown-related"),
     pytest.param("content/providers.yml", "  - id: lab", "  - id: bureau",
-                 "content/providers.yml:6:5: error: duplicate id 'bureau' — provider ids must be unique", id="duplicate-id"),
+                 "content/providers.yml:12:5: error: duplicate id 'bureau' — provider ids must be unique", id="duplicate-id"),
     pytest.param(SVC, "id: drug-testing", "id: drug-test",
                  f"{SVC}:1:1: error: id 'drug-test' differs from the file name 'drug-testing.yml' — "
                  "rename the file to 'drug-test.yml' or set 'id: drug-testing'", id="id-not-stem"),

@@ -5,7 +5,7 @@ import datetime as dt
 from collections import deque
 from typing import Any, Iterable
 
-from . import model
+from . import model, provenance
 from .diagnostics import closest
 from .project import Project
 from .yamlsrc import Source
@@ -158,3 +158,5 @@ def check_project(project: Project, today: dt.date | None = None) -> None:
                     project.diagnostics.append(src.diag(("code",), f"code '{svc.code}' is also used by '{codes[svc.code]}'",
                                                         "service codes must be unique"))
                 codes[svc.code] = svc.id
+    project.diagnostics.extend(provenance.check(project, today))
+    project.diagnostics.extend(provenance.check_library(project))

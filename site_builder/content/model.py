@@ -18,6 +18,69 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# ---------------------------------------------------------------- provenance
+
+class SourceRef(Strict):
+    """Where a fact comes from: a source document and its clause, or a policy and its article."""
+
+    doc: Optional[str] = None       # id from site.yml `documents`
+    clause: Optional[str] = None    # e.g. 五（三）4 or 7.2.1.1
+    policy: Optional[str] = None    # id from content/policies/
+    article: Optional[str] = None   # e.g. 第四十条
+
+    @field_validator("clause", "article", mode="before")
+    @classmethod
+    def _number_as_text(cls, v):
+        # 7.2 or 8 written bare are numbers to YAML; a clause is text.
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if bool(self.doc) == bool(self.policy):
+            raise ValueError("a source names either 'doc' (a source document) or 'policy' (a policy id), not both or neither")
+        if self.doc and self.article:
+            raise ValueError("'article' goes with 'policy'; for a source document write 'clause'")
+        if self.policy and self.clause:
+            raise ValueError("'clause' goes with 'doc'; for a policy write 'article'")
+        return self
+
+
+class Confirmation(Strict):
+    by: str = Field(min_length=1)   # the department (and person) who confirmed it
+    date: dt.date                   # the day it was confirmed
+
+
+class Provenance(Strict):
+    """Where an item comes from and whether the responsible department confirmed it.
+
+    Without ``confirmed`` the item is unconfirmed (待确认): unknown is the default.
+    """
+
+    sources: list[SourceRef] = []
+    assumed: Optional[str] = Field(default=None, max_length=200)  # one line: what is assumed and why
+    confirmed: Optional[Confirmation] = None
+
+    @model_validator(mode="after")
+    def _says_where(self):
+        if not self.sources and not self.assumed:
+            raise ValueError("provenance needs 'sources' (where it comes from) or 'assumed' (a one-line reason)")
+        if self.assumed and "\n" in self.assumed:
+            raise ValueError("'assumed' is one line: say briefly what is assumed and why")
+        return self
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed is not None
+
+
+class Document(Strict):
+    """A source document the guide is written from (not a policy of the library)."""
+
+    id: str = Field(pattern=SLUG)
+    title: str
+    note: str = ""
+
+
 # ---------------------------------------------------------------- site.yml
 
 class Category(Strict):
@@ -36,6 +99,7 @@ class Contact(Strict):
     hours: Optional[str] = None
     url: Optional[str] = None
     note: Optional[str] = None
+    provenance: Optional[Provenance] = None
 
 
 class Platform(Strict):
@@ -44,11 +108,13 @@ class Platform(Strict):
     aliases: list[str] = []
     summary: str = ""
     url: Optional[str] = None
+    provenance: Optional[Provenance] = None
 
 
 class Section(Strict):
     title: str
     text: str
+    provenance: Optional[Provenance] = None
 
 
 class InfoPage(Strict):
@@ -56,6 +122,7 @@ class InfoPage(Strict):
     title: str
     summary: str = ""
     sections: list[Section] = []
+    provenance: Optional[Provenance] = None
 
 
 class Site(Strict):
@@ -72,7 +139,12 @@ class Site(Strict):
     contacts: list[Contact] = []
     supervision: list[Contact] = []
     pages: list[InfoPage] = []
+    documents: list[Document] = []
+    # Jurisdictions whose documents belong in this guide's own library; others must be marked
+    # `reference: true` (外地经验参考). Empty: no check.
+    jurisdictions: list[str] = []
     reviewed: Optional[dt.date] = None
+    provenance: Optional[Provenance] = None
 
 
 # ---------------------------------------------------------------- providers.yml
@@ -87,6 +159,7 @@ class Provider(Strict):
     address: Optional[str] = None
     hours: Optional[str] = None
     url: Optional[str] = None
+    provenance: Optional[Provenance] = None
 
 
 class Providers(Strict):
@@ -126,7 +199,10 @@ class Policy(Strict):
     url: Optional[str] = None
     summary: str = ""
     measures: list[Measure] = []
+    # 外地经验参考: another jurisdiction's document, listed apart and cited by no service or flow.
+    reference: bool = False
     reviewed: Optional[dt.date] = None
+    provenance: Optional[Provenance] = None
 
 
 # ---------------------------------------------------------------- flows
@@ -145,6 +221,7 @@ class Step(Strict):
     next: Optional[str] = None
     branches: list[Branch] = []
     note: Optional[str] = None
+    provenance: Optional[Provenance] = None  # only when the step adds what the flow's source does not say
 
 
 class Flow(Strict):
@@ -156,6 +233,7 @@ class Flow(Strict):
     actors: list[str] = Field(min_length=1)
     steps: list[Step] = Field(min_length=2)
     reviewed: Optional[dt.date] = None
+    provenance: Optional[Provenance] = None
 
 
 # ---------------------------------------------------------------- services
@@ -309,6 +387,7 @@ class Service(Strict):
     related: list[str] = []
     application: Optional[Application] = None
     reviewed: dt.date
+    provenance: Optional[Provenance] = None
 
     @property
     def takes_applications(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import model
+from . import model, provenance
 from .diagnostics import Diagnostic
 from .yamlsrc import Source
 
@@ -60,3 +60,18 @@ class Project:
 
     def services_using_flow(self, flow_id: str) -> list[model.Service]:
         return [s for s in self.services.values() if s.flow == flow_id]
+
+    # ---- provenance (see provenance.py)
+
+    def unconfirmed_items(self):
+        """Unconfirmed items and 【待补充】 placeholders, each with file, line, statement and source."""
+        return provenance.unconfirmed(self)
+
+    @property
+    def is_draft_edition(self) -> bool:
+        """True while anything is unconfirmed: the guide is then a 征求意见稿."""
+        return bool(self.unconfirmed_items())
+
+    def edition_line(self, date=None) -> str | None:
+        """``征求意见稿（YYYY-MM-DD）`` for a draft edition (date defaults to today), else None."""
+        return provenance.edition_line(self, date)
