@@ -8,7 +8,7 @@ from typing import Any, Iterable
 from . import model, provenance
 from .diagnostics import closest
 from .project import Project
-from .yamlsrc import Source
+from .yamlsrc import Source, leaves
 
 STALE_AFTER_DAYS = 365
 
@@ -109,19 +109,8 @@ def check_dates(project: Project, obj: Any, src: Source, today: dt.date) -> None
                                             "check the facts again and update 'reviewed'", severity="warning"))
 
 
-def _walk(data: Any, loc: tuple = ()):
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from _walk(v, loc + (k,))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from _walk(v, loc + (i,))
-    else:
-        yield loc, data
-
-
 def check_placeholders(project: Project, src: Source) -> None:
-    for loc, value in _walk(src.data):
+    for loc, value in leaves(src.data):
         if isinstance(value, str) and model.PLACEHOLDER in value:
             project.diagnostics.append(src.diag(loc, f"placeholder in '{loc[-1] if loc else ''}': {value}",
                                                 "replace it with the confirmed value", severity="warning"))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from . import model
 from .diagnostics import Diagnostic, closest
-from .yamlsrc import Source
+from .yamlsrc import Source, leaves
 
 if TYPE_CHECKING:
     from .project import Project
@@ -154,24 +154,13 @@ def items(project: "Project") -> list[Item]:
 def _placeholders(project: "Project") -> list[Item]:
     out = []
     for (_kind, _key), src in project.sources.items():
-        for loc, value in _leaves(src.data):
+        for loc, value in leaves(src.data):
             if isinstance(value, str) and model.PLACEHOLDER in value:
                 field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
                 line, _ = src.where(loc)
                 out.append(Item("placeholder", f"{src.display}:{'.'.join(map(str, loc))}",
                                 _one_line(f"{field}: {value}"), src.display, line, None, placeholder=True))
     return out
-
-
-def _leaves(data: Any, loc: tuple = ()):
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from _leaves(v, loc + (k,))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from _leaves(v, loc + (i,))
-    else:
-        yield loc, data
 
 
 def unconfirmed(project: "Project") -> list[Item]:

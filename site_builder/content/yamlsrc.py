@@ -87,6 +87,18 @@ def _convert(loader, node: yaml.Node, loc: Loc, marks: dict, src: Path) -> Any:
     return _scalar(loader, node)
 
 
+def leaves(data: Any, loc: Loc = ()):
+    """(location, value) of every scalar in parsed YAML data."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from leaves(v, loc + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from leaves(v, loc + (i,))
+    else:
+        yield loc, data
+
+
 def _tab_problem(path: Path, text: str) -> Diagnostic | None:
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.lstrip(" ")
