@@ -23,13 +23,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from site_builder.content import load_valid_project
 
     from . import errors, security, templating
+    from .addresses import staff_address_problems
     from .context import EXTENSION_KEY, Guide
     from .forms.applicant import application_form
     from .forms.feedback import suggestion_form
     from .forms.staff import queue_filter_form, ratings_filter_form
     from .jobs import Background
     from .uploads import unknown_accepts
-    from .views import apply, auth, feedback, staff, static_site, track
+    from .views import apply, auth, feedback, staff, static_site, survey, track  # noqa: F401 - survey adds routes
     from .workdays import CalendarSource
 
     cfg = settings_mod.resolve(test_config)
@@ -40,16 +41,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(security.flask_config(cfg))
     app.config.update(cfg)  # explicit Flask keys in test_config win over the derived ones
     app.config["UPLOAD_DIR"] = data_dir / "uploads"
+    app.config["RESULT_DIR"] = data_dir / "results"   # result documents: kept with the archive, never purged
     app.config["OUTBOX_DIR"] = data_dir / "outbox"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = security.load_or_create_secret_key(data_dir)
     _configure_logging(app)
 
     project = load_valid_project(cfg["GUIDE_PROJECT"])
+    problems = staff_address_problems(cfg, project)
+    if problems and cfg["GUIDE_ENV"] == "production":
+        raise settings_mod.SettingsError("production needs a staff address that works: " + "; ".join(problems))
+    for problem in problems:
+        log.warning("%s", problem)
     calendar = CalendarSource(cfg["GUIDE_HOLIDAYS_FILE"])  # a broken holidays file stops the start
     storage = open_storage(cfg["GUIDE_DB"])
     guide = Guide(project=project, storage=storage, theme=static_site.ThemeCache(cfg["GUIDE_SITE_DIR"]),
-                  calendar=calendar)
+                  calendar=calendar, mail_problems=problems)
     services = list(project.services.values())
     guide.extra_forms = {"suggestion": suggestion_form(services),
                          "queue": queue_filter_form(services, cfg["GUIDE_FOLLOWUP_DAYS"]),

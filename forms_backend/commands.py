@@ -87,6 +87,8 @@ def serve(project: Path, host: str, port: int, db_path: Path | None, site_dir: P
     except (GuideError, StorageError, SettingsError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    for problem in app.extensions["guide"].mail_problems:
+        click.echo(f"warning: {problem}", err=True)
     try:
         server = make_server(host, port, app, threaded=True)
     except OSError as exc:

@@ -34,6 +34,7 @@ class Guide:
     extra_forms: dict[str, type] = field(default_factory=dict)  # 意见箱 and staff filter forms, built once
     background: Background | None = None
     limiter: Limiter | None = None
+    mail_problems: list[str] = field(default_factory=list)  # why staff mail cannot be delivered (start-up)
 
 
 def current_guide() -> Guide:

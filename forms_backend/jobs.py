@@ -1,16 +1,22 @@
-"""Background work of each process: send queued mail when woken (or every 30 s) and tidy hourly
-(stale drafts, orphaned uploads, ended staff sessions)."""
+"""Background work of each process: send queued mail when woken (or every 30 s), tidy hourly
+(stale drafts, orphaned uploads, ended staff sessions), and queue the staff's daily digest.
+
+The digest is a once-a-day job (``Storage.daily_job``): whichever process runs first after
+``GUIDE_DIGEST_HOUR`` (local time) queues it to the duty address, the others find it done."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
 import threading
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
 from . import uploads
+from .addresses import duty_address
 from .auth import MAX_SESSION_HOURS
+from .mail.compose import compose_digest
 from .mail.transport import deliver_due
 from .storage import iso, utcnow
 
@@ -66,6 +72,7 @@ class Background:
                 break
             try:
                 with self.app.app_context():
+                    run_digest(self.app)  # queued first, so it goes out in this round
                     deliver_due(self.app.extensions["guide"].storage, self.app.config)
                     now = dt.datetime.now().timestamp()
                     if now - last_tidy > HOUSEKEEPING_SECONDS:
@@ -74,3 +81,32 @@ class Background:
             except Exception:  # keep the thread alive; the queue keeps the work
                 log.exception("background mail/housekeeping run failed")
                 clock.wait(5)
+
+
+DIGEST_JOB = "staff_digest"
+
+
+def run_digest(app, *, now: dt.datetime | None = None) -> bool:
+    """Queue today's digest if it is time and no process did yet; True when this call queued it."""
+    cfg = app.config
+    hour = cfg["GUIDE_DIGEST_HOUR"]
+    local = (now or utcnow()).astimezone(ZoneInfo(cfg["GUIDE_TIMEZONE"]))
+    if hour < 0 or local.hour < hour:
+        return False
+    guide = app.extensions["guide"]
+    to = duty_address(cfg, guide.project)
+    if not to:
+        return False
+    today = local.date().isoformat()
+    since = iso(local - dt.timedelta(days=1))
+    base = (cfg.get("GUIDE_BASE_URL") or "").rstrip("/")
+
+    def compose() -> list[dict]:
+        return compose_digest(site_title=guide.project.site.title, today=today,
+                              rows=guide.storage.digest_rows(today, since), to=to,
+                              console_url=f"{base}/staff/" if base else None)
+
+    queued = guide.storage.daily_job(DIGEST_JOB, today, compose)
+    if queued:
+        log.info("daily digest for %s queued", today)
+    return queued

@@ -41,6 +41,13 @@ SETTINGS: dict[str, tuple[Any, str, str]] = {
     "GUIDE_STAFF_IDLE_MINUTES": (30, "int", "a staff session ends after this many minutes without a request"),
     "GUIDE_HOLIDAYS_FILE": (None, "path", "holidays and make-up working days for working-day deadlines"),
     "GUIDE_TRACK_LINK_DAYS": (180, "int", "how long the signed tracking/rating link in emails stays valid"),
+    "GUIDE_ENV": ("development", "str", "development or production; production refuses to start without a "
+                  "valid staff address"),
+    "GUIDE_STAFF_EMAIL": ("", "str", "duty mailbox of the staff: notices, alerts and the daily digest "
+                          "(default: staff_email of site.yml)"),
+    "GUIDE_DUTY_PHONE": ("", "str", "duty officer's mobile number: complaint and bad-rating alerts also go there by "
+                         "SMS when GUIDE_SMS_URL is set"),
+    "GUIDE_DIGEST_HOUR": (8, "int", "local hour after which the daily digest goes to the duty address (-1: never)"),
 }
 
 # 意见箱 references start with these letters; application references may not.
@@ -49,6 +56,7 @@ MINIMUM = {"GUIDE_FIRST_CONTACT_DAYS": 0, "GUIDE_RECTIFY_DAYS": 1, "GUIDE_FOLLOW
            "GUIDE_STAFF_IDLE_MINUTES": 1, "GUIDE_TRACK_LINK_DAYS": 1}
 
 TRUE = {"1", "true", "yes", "on"}
+ENVIRONMENTS = ("development", "production")
 
 
 class SettingsError(ValueError):
@@ -93,6 +101,10 @@ def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, st
     for name, low in MINIMUM.items():
         if cfg[name] < low:
             raise SettingsError(f"{name}={cfg[name]!r} must be at least {low}")
+    if cfg["GUIDE_ENV"] not in ENVIRONMENTS:
+        raise SettingsError(f"GUIDE_ENV={cfg['GUIDE_ENV']!r} must be one of {', '.join(ENVIRONMENTS)}")
+    if not -1 <= cfg["GUIDE_DIGEST_HOUR"] <= 23:
+        raise SettingsError(f"GUIDE_DIGEST_HOUR={cfg['GUIDE_DIGEST_HOUR']!r} must be an hour 0-23, or -1 for never")
     if cfg["GUIDE_HOLIDAYS_FILE"] is not None:
         cfg["GUIDE_HOLIDAYS_FILE"] = cfg["GUIDE_HOLIDAYS_FILE"].resolve()
     # Everything not a GUIDE_* setting (SECRET_KEY, TESTING, WTF_CSRF_ENABLED ...) passes through.

@@ -40,6 +40,8 @@ ACTION_LABELS = {"accepted": "受理", "in_progress": "开始办理", "completed
 # The note a status change must carry, and what it is called on the form.
 NOTE_REQUIRED = {"needs_info": "需要补正的材料", "rejected": "不予受理的理由"}
 ACTOR_LABELS = {"applicant": "申请人", "system": "系统"}
+NO_ASSIGNEE = "-"   # the queue filter value for cases without a 承办人
+
 
 # ---------------------------------------------------------------- staff accounts and contacts
 
@@ -63,7 +65,9 @@ ISSUE_KINDS = ("rating", "complaint", "suggestion")
 TOLD_VIA_LABELS = {"email": "电子邮件", "phone": "电话", "visit": "上门告知", "letter": "书面函件",
                    "track": "仅在查询页公布"}
 TOLD_VIA = tuple(TOLD_VIA_LABELS)
-NOTE_KINDS = ("opened", "note", "contact", "owner", "updated", "closed")
+NOTE_KINDS = ("opened", "note", "contact", "owner", "updated", "closed", "reopened", "linked", "merged", "followup")
+# 回访满意度: asked after a follow-up item is closed.
+FOLLOWUP_SCORES = {3: "满意", 2: "基本满意", 1: "不满意"}
 
 
 def options(labels: dict) -> tuple[tuple[str, str], ...]:

@@ -241,10 +241,13 @@ class _Filters(FlaskForm):
 def queue_filter_form(services, followup_days: int) -> type[_Filters]:
     class QueueFilterForm(_Filters):
         service = ChoiceQuestion("服务事项", validators=[Optional()], options=tuple((s.id, s.name) for s in services))
-        status = ChoiceQuestion("状态", validators=[Optional()], options=tuple((s, s) for s in STATUSES))
+        status = ChoiceQuestion("状态", validators=[Optional()],
+                                options=(("open", "在办（未办结）"), *((s, s) for s in STATUSES)))
         enterprise = TextQuestion("单位名称或统一社会信用代码", validators=[Optional(), MaxLength(100)])
+        handler = TextQuestion("承办人", validators=[Optional(), MaxLength(32)])
         overdue = ChoiceQuestion("逾期", validators=[Optional()],
-                                 options=(("time", "超过办理时限"), ("followup", f"超过 {followup_days} 天未联系")))
+                                 options=(("time", "超过办理时限"), ("nolimit", "办事指南未规定办理天数"),
+                                          ("followup", f"超过 {followup_days} 天未联系")))
         sort = ChoiceQuestion("排序", validators=[Optional()], options=_options(SORT_LABELS))
         order = ChoiceQuestion("顺序", validators=[Optional()], options=(("desc", "从新到旧"), ("asc", "从旧到新")))
     return QueueFilterForm

@@ -2,16 +2,25 @@
 item, as ``mail_queue`` rows (without ids). Pure functions; the views queue them with storage."""
 from __future__ import annotations
 
+from ..addresses import is_address
 
-def staff_address(project, service) -> str | None:
-    """Who hears about a new application: the form's notify, the provider, else the guide's staff."""
+
+def staff_address(project, service, duty: str | None = None) -> str | None:
+    """Who hears about a new application: the form's notify, the provider, else the duty address.
+
+    The first candidate that is an address wins; when none is, the first one is returned so that
+    the queue records the notice as refused (and the console shows it) instead of losing it.
+    """
+    candidates = []
     if service.application and service.application.notify:
-        return service.application.notify
+        candidates.append(service.application.notify)
     for pid in service.providers:
         provider = project.providers.get(pid)
         if provider and provider.email:
-            return provider.email
-    return project.site.staff_email if project.site else None
+            candidates.append(provider.email)
+    candidates.append(duty if duty is not None else (project.site.staff_email if project.site else None))
+    candidates = [c for c in candidates if c]
+    return next((c for c in candidates if is_address(c)), candidates[0] if candidates else None)
 
 
 def compose_application(*, site_title: str, service, ref: str, submitted: str, record: dict, summary: list[dict],
@@ -67,8 +76,14 @@ def compose_status(*, site_title: str, application, status_label: str, status_he
              "body": "\n".join(lines)}]
 
 
-def compose_outcome(*, site_title: str, to: str, ref: str | None, what: str, outcome: str, contact: str) -> list[dict]:
-    """The outcome of a follow-up item (a bad rating, a complaint, a suggestion), told by email."""
+def compose_outcome(*, site_title: str, to: str, ref: str | None, what: str, outcome: str, contact: str,
+                    followup_url: str | None = None) -> list[dict]:
+    """The outcome of a follow-up item (a bad rating, a complaint, a suggestion), told by email.
+
+    ``contact`` is where to turn with doubts (for a complaint: the bureau's supervision line,
+    never the institution complained about); ``followup_url`` asks how satisfied the sender is
+    with the handling (回访满意度).
+    """
     lines = [
         "您好：",
         "",
@@ -76,8 +91,63 @@ def compose_outcome(*, site_title: str, to: str, ref: str | None, what: str, out
         "",
         outcome,
         "",
+        *([f"您对本次处理是否满意？请打开以下链接告诉我们（满意、基本满意或不满意）：{followup_url}", ""]
+          if followup_url else []),
         *([f"如对处理结果有疑问，请联系：{contact}", ""] if contact else []),
         f"感谢您对{site_title}工作的监督。本邮件由系统自动发送，请勿直接回复。",
     ]
     return [{"kind": "issue_outcome", "to": to, "subject": f"处理结果：您反映的{what}" + (f"（{ref}）" if ref else ""),
              "body": "\n".join(lines)}]
+
+
+# Alerts and the daily digest (staff hear about complaints, bad ratings and what is due).
+KIND_WORDS = {"complaint": "投诉", "rating": "差评", "suggestion": "意见建议"}
+
+
+def compose_alert(*, site_title: str, kind: str, issue_id: int, ref: str | None, case_ref: str | None,
+                  service_name: str | None, text: str, deadlines: dict, owner: str | None, to: str | None,
+                  url: str) -> list[dict]:
+    """The staff alert of a new complaint or bad rating (a mail_queue row, without id)."""
+    if not to:
+        return []
+    word = KIND_WORDS[kind]
+    first = deadlines.get("first_contact_due")
+    lines = [
+        f"收到一条{word}，请按时联系企业并跟进处理。",
+        "",
+        f"跟进事项：第 {issue_id} 号" + (f"（编号 {ref}）" if ref else ""),
+        f"服务事项：{service_name or '未指定'}",
+        *([f"相关申请：{case_ref}"] if case_ref and case_ref != ref else []),
+        f"内容：{text}",
+        "",
+        f"首次联系期限：{first}" if first else "对方未留联系方式，无首次联系期限。",
+        f"整改期限：{deadlines['rectify_due']}",
+        f"负责人：{owner}" if owner else "尚未指定负责人，请在工作台指定。",
+        "",
+        f"处理：{url}",
+        "",
+        f"本邮件由{site_title}工作台自动发送。",
+    ]
+    subject = f"【{word}】第 {issue_id} 号跟进事项：{service_name or '未指定事项'}" + (
+        f"，首次联系期限 {first}" if first else "")
+    return [{"kind": "staff_alert", "to": to, "subject": subject, "body": "\n".join(lines)}]
+
+
+def compose_digest(*, site_title: str, today: str, rows: dict, to: str, console_url: str | None) -> list[dict]:
+    """The daily digest: new applications (last 24 hours), cases and items due today or overdue."""
+    def due_word(day: str) -> str:
+        return "今日到期" if day == today else f"已逾期（{day}）"
+
+    new, cases, issues = rows["new"], rows["cases"], rows["issues"]
+    lines = [f"{today} 工作提示", "", f"一、新的在线申请（过去 24 小时）：{len(new)} 件"]
+    lines += [f"  {a['ref']} {a['service_name']} {a['org_name']}" for a in new[:50]]
+    lines += ["", f"二、今日到期或已逾期的申请：{len(cases)} 件"]
+    lines += [f"  {c['ref']} {c['service_name']} {c['org_name']} {due_word(c['due_at'])}"
+              f" 承办人：{c['assignee'] or '未指定'}" for c in cases[:50]]
+    lines += ["", f"三、今日到期或已逾期的跟进事项（差评、投诉、意见建议）：{len(issues)} 件"]
+    lines += [f"  第 {i['id']} 号 {KIND_WORDS[i['kind']]} {i['service_name'] or '未指定事项'} {due_word(i['due'])}"
+              f" 负责人：{i['owner'] or '未指定'}" for i in issues[:50]]
+    lines += ["", f"工作台：{console_url}" if console_url else "请登录工作台查看和处理。", "",
+              f"本邮件由{site_title}工作台每日自动发送。"]
+    subject = f"工作提示 {today}：新申请 {len(new)} 件，到期或逾期申请 {len(cases)} 件、跟进事项 {len(issues)} 件"
+    return [{"kind": "staff_digest", "to": to, "subject": subject, "body": "\n".join(lines)}]

@@ -8,7 +8,7 @@ recorded by sqlite-utils' ``Migrations`` (``migrations.py``).
 
 One module per table or area, each a mixin of ``Storage`` over ``core.StoreBase``: ``drafts``,
 ``applications``, ``mail_queue``, ``queue``, ``archive``, ``accounts``, ``ratings``,
-``page_feedback``, ``suggestions``, ``issues``, ``statistics``; ``records`` holds the
+``page_feedback``, ``suggestions``, ``issues``, ``results``, ``statistics``, ``console``; ``records`` holds the
 dataclasses returned, ``errors`` the named errors, ``common`` small helpers.
 
 This module is the seam for moving to another database: views never see SQL or rows, only
@@ -19,20 +19,22 @@ from __future__ import annotations
 from .common import REF_ALPHABET, SAFE_SQLITE, iso, sqlite_is_safe, utcnow
 from .core import check_copy
 from .errors import (ApplicationNotFound, BadTransition, DatabaseCorrupt, DraftNotFound, IssueClosed, IssueNotFound,
-                     LastAdmin, StaleSubmission, StatusChanged, StorageError, UserExists, UserNotFound, VoteNotFound)
+                     LastAdmin, NotClosed, StaleSubmission, StatusChanged, StorageError, UserExists, UserNotFound,
+                     VoteNotFound)
 from .migrations import migrations
-from .records import (ApplicationRecord, Contact, Draft, Event, Issue, IssueNote, NewUpload, QueuedMail, QueueFilter,
-                      QueueRow, Rating, StaffSession, StaffUser, Submitted, Suggestion, SuggestionStatus)
+from .records import (ApplicationRecord, ConsoleCounts, Contact, Draft, Event, Issue, IssueNote, NewUpload, QueuedMail,
+                      QueueFilter, QueueRow, Rating, ResultDocument, StaffSession, StaffUser, Submitted, Suggestion,
+                      SuggestionStatus)
 from .store import Storage
 
 __all__ = [
     "Storage", "migrations", "check_copy",
     # errors
     "ApplicationNotFound", "BadTransition", "DatabaseCorrupt", "DraftNotFound", "IssueClosed", "IssueNotFound",
-    "LastAdmin", "StaleSubmission", "StatusChanged", "StorageError", "UserExists", "UserNotFound", "VoteNotFound",
+    "LastAdmin", "NotClosed", "StaleSubmission", "StatusChanged", "StorageError", "UserExists", "UserNotFound", "VoteNotFound",
     # records
-    "ApplicationRecord", "Contact", "Draft", "Event", "Issue", "IssueNote", "NewUpload", "QueuedMail", "QueueFilter",
-    "QueueRow", "Rating", "StaffSession", "StaffUser", "Submitted", "Suggestion", "SuggestionStatus",
+    "ApplicationRecord", "ConsoleCounts", "Contact", "Draft", "Event", "Issue", "IssueNote", "NewUpload", "QueuedMail", "QueueFilter",
+    "QueueRow", "Rating", "ResultDocument", "StaffSession", "StaffUser", "Submitted", "Suggestion", "SuggestionStatus",
     # helpers
     "REF_ALPHABET", "SAFE_SQLITE", "iso", "sqlite_is_safe", "utcnow",
 ]

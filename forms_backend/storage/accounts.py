@@ -96,3 +96,11 @@ class AccountsStore(StoreBase):
     def purge_staff_sessions(self, idle_before: str) -> int:
         with self._immediate() as db:
             return db.execute("DELETE FROM staff_sessions WHERE last_seen_at < ?", (idle_before,)).rowcount
+
+    def set_user_email(self, name: str, email: str | None) -> None:
+        with self._immediate() as db:
+            if db.execute("UPDATE users SET email = ? WHERE name = ?", (email, name)).rowcount == 0:
+                raise UserNotFound(name)
+
+    def user_emails(self) -> dict[str, str | None]:
+        return dict(self._all("SELECT name, email FROM users ORDER BY name"))

@@ -6,7 +6,8 @@ from typing import Callable, Sequence
 
 from ..vocabulary import CONTACT_CHANNELS, FINAL_STATUSES, STATUSES, TRANSITIONS
 from .common import archive_no, iso, new_ref, utcnow
-from .errors import ApplicationNotFound, BadTransition, DraftNotFound, StaleSubmission, StatusChanged, StorageError
+from .errors import (ApplicationNotFound, BadTransition, DraftNotFound, NotClosed, StaleSubmission, StatusChanged,
+                     StorageError, UserNotFound)
 from .records import APP_COLUMNS, ApplicationRecord, Contact, Event, Submitted, application_record
 from .core import StoreBase
 
@@ -91,14 +92,15 @@ class ApplicationsStore(StoreBase):
     def set_status(self, ref: str, to_status: str, *, actor: str, note: str | None = None,
                    public: bool = True, expected: str | None = None, mails: Sequence[dict] = (),
                    due_on: str | None = None, archive_year: int | None = None,
-                   private_note: str | None = None) -> ApplicationRecord:
+                   private_note: str | None = None, result: dict | None = None) -> ApplicationRecord:
         """Move an application to ``to_status`` and record who did it, when and why.
 
         In the same transaction: refuse a change the workflow does not allow (or, with
         ``expected``, one made from a status that is no longer current), set the due date on
         acceptance (``due_on``, a local date, kept if one is set), stamp a closing time and the
         next archive number of ``archive_year`` on completion or rejection, and queue ``mails``.
-        ``private_note`` goes beside the (public) step as a note only staff see.
+        ``private_note`` goes beside the (public) step as a note only staff see; ``result`` (a
+        stored result document, see ``results.add_result``) is attached in the same transaction.
         """
         if to_status not in STATUSES:
             raise BadTransition(f"unknown status '{to_status}'")
@@ -117,11 +119,15 @@ class ApplicationsStore(StoreBase):
                 sets.append("due_at = coalesce(due_at, ?)")
                 params.append(due_on)
             if to_status in FINAL_STATUSES:
-                year = archive_year or utcnow().year
-                seq = db.execute("SELECT coalesce(max(archive_seq), 0) + 1 FROM applications WHERE archive_year = ?",
-                                 (year,)).fetchone()[0]
-                sets += ["closed_at = ?", "archive_year = ?", "archive_seq = ?"]
-                params += [now, year, seq]
+                sets.append("closed_at = ?")
+                params.append(now)
+                # A case reopened by mistake and closed again keeps the archive number it had.
+                if db.execute("SELECT archive_year FROM applications WHERE id = ?", (app_id,)).fetchone()[0] is None:
+                    year = archive_year or utcnow().year
+                    seq = db.execute("SELECT coalesce(max(archive_seq), 0) + 1 FROM applications "
+                                     "WHERE archive_year = ?", (year,)).fetchone()[0]
+                    sets += ["archive_year = ?", "archive_seq = ?"]
+                    params += [year, seq]
             db.execute(f"UPDATE applications SET {', '.join(sets)} WHERE id = ?", (*params, app_id))
             db.execute("INSERT INTO application_events (application_id, at, actor, kind, from_status, to_status, "
                        "note, public) VALUES (?,?,?, 'status', ?,?,?,?)",
@@ -129,8 +135,55 @@ class ApplicationsStore(StoreBase):
             if private_note:
                 db.execute("INSERT INTO application_events (application_id, at, actor, kind, note, public) "
                            "VALUES (?,?,?, 'note', ?, 0)", (app_id, now, actor, private_note))
+            if result:
+                self._insert_result(db, app_id, result, actor, now)
             self._queue_mail(db, app_id, mails, now)
         return self.get_application(ref)
+
+    def assign(self, ref: str, assignee: str | None, *, actor: str) -> str | None:
+        """Make ``assignee`` (an account name, or None) the case's 承办人; the history says who and when.
+
+        Returns the previous 承办人. Assigning the one it already has changes nothing.
+        """
+        now = iso(utcnow())
+        with self._immediate() as db:
+            row = db.execute("SELECT id, assignee FROM applications WHERE ref = ?", (ref,)).fetchone()
+            if row is None:
+                raise ApplicationNotFound(ref)
+            app_id, previous = row
+            if previous == assignee:
+                return previous
+            if assignee is not None and db.execute("SELECT 1 FROM users WHERE name = ? AND active = 1",
+                                                    (assignee,)).fetchone() is None:
+                raise UserNotFound(assignee)
+            db.execute("UPDATE applications SET assignee = ?, updated_at = ? WHERE id = ?", (assignee, now, app_id))
+            note = (f"承办人：{assignee}" if assignee else "取消承办人") + (f"（原承办人：{previous}）" if previous else "")
+            db.execute("INSERT INTO application_events (application_id, at, actor, kind, note, public) "
+                       "VALUES (?,?,?, 'assign', ?, 0)", (app_id, now, actor, note))
+        return previous
+
+    def reopen_case(self, ref: str, *, actor: str, reason: str) -> str:
+        """Reopen a case closed by mistake: back to the status it was closed from, with the reason.
+
+        The archive number stays with the case (closing it again keeps it); the closing time is
+        cleared. Returns the status it is back in.
+        """
+        now = iso(utcnow())
+        with self._immediate() as db:
+            row = db.execute("SELECT id, status FROM applications WHERE ref = ?", (ref,)).fetchone()
+            if row is None:
+                raise ApplicationNotFound(ref)
+            app_id, current = row
+            if current not in FINAL_STATUSES:
+                raise NotClosed(ref)
+            back = db.execute("SELECT from_status FROM application_events WHERE application_id = ? AND kind = "
+                              "'status' AND to_status = ? ORDER BY id DESC LIMIT 1", (app_id, current)).fetchone()
+            target = back[0] if back and back[0] and back[0] not in FINAL_STATUSES else "in_progress"
+            db.execute("UPDATE applications SET status = ?, closed_at = NULL, updated_at = ? WHERE id = ?",
+                       (target, now, app_id))
+            db.execute("INSERT INTO application_events (application_id, at, actor, kind, from_status, to_status, "
+                       "note, public) VALUES (?,?,?, 'reopen', ?,?,?, 1)", (app_id, now, actor, current, target, reason))
+        return target
 
     def count_applications(self) -> int:
         return self._one("SELECT count(*) FROM applications")[0]
@@ -141,13 +194,14 @@ class ApplicationsStore(StoreBase):
     def get_case(self, ref: str) -> ApplicationRecord | None:
         """The application with its whole history (private notes too), for staff."""
         with self._lock:
-            row = self.db.execute(f"SELECT {APP_COLUMNS}, due_at, closed_at, archive_year, archive_seq "
+            row = self.db.execute(f"SELECT {APP_COLUMNS}, due_at, closed_at, archive_year, archive_seq, assignee "
                                   f"FROM applications WHERE ref = ?", (ref,)).fetchone()
             if row is None:
                 return None
             record = application_record(row[:13])
             record.due_at, record.closed_at = row[13], row[14]
             record.archive_no = archive_no(row[15], row[16])
+            record.assignee = row[17]
             record.events = self._events(record.id, public_only=False)
         return record
 

@@ -1,7 +1,7 @@
 """The named errors of the storage layer; the views translate them at the edge."""
 from __future__ import annotations
 
-__all__ = ["StorageError", "DatabaseCorrupt", "DraftNotFound", "StaleSubmission", "ApplicationNotFound", "BadTransition", "StatusChanged", "UserExists", "UserNotFound", "LastAdmin", "IssueNotFound", "IssueClosed", "VoteNotFound"]
+__all__ = ["StorageError", "DatabaseCorrupt", "DraftNotFound", "StaleSubmission", "ApplicationNotFound", "BadTransition", "StatusChanged", "UserExists", "UserNotFound", "LastAdmin", "IssueNotFound", "IssueClosed", "NotClosed", "VoteNotFound"]
 
 
 class StorageError(Exception):
@@ -50,6 +50,10 @@ class IssueNotFound(StorageError):
 
 class IssueClosed(StorageError):
     """The follow-up item is already closed."""
+
+
+class NotClosed(StorageError):
+    """Only a closed case or follow-up item can be reopened (or asked about its handling)."""
 
 
 class VoteNotFound(StorageError):

@@ -6,6 +6,7 @@ from typing import Sequence
 
 from sqlite_utils import Database
 
+from ..addresses import is_recipient, refusal
 from .common import iso, utcnow
 from .records import QueuedMail
 from .core import StoreBase
@@ -18,11 +19,18 @@ class MailQueueStore(StoreBase):
 
     @staticmethod
     def _queue_mail(db: Database, application_id: int | None, mails: Sequence[dict], now: str) -> None:
-        for mail in mails:  # email by default; notify.sms() rows say channel 'sms'
+        """Queue ``mails`` (email by default; ``mail.sms`` rows say channel 'sms').
+
+        A message to something that is not a recipient of its channel (a placeholder instead of
+        an address, a landline for an SMS) is kept as refused: never sent, never counted as sent.
+        """
+        for mail in mails:
+            channel = mail.get("channel", "email")
+            ok = is_recipient(channel, mail["to"])
             db.execute("INSERT INTO mail_queue (application_id, kind, channel, to_addr, subject, body, "
-                       "next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?,?)",
-                       (application_id, mail["kind"], mail.get("channel", "email"), mail["to"], mail["subject"],
-                        mail["body"], now, now))
+                       "next_attempt_at, created_at, status, last_error) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       (application_id, mail["kind"], channel, str(mail["to"] or ""), mail["subject"],
+                        mail["body"], now, now, "pending" if ok else "failed", None if ok else refusal(mail["to"])))
 
     def claim_due_mail(self, *, limit: int = 20, stale_after: dt.timedelta = dt.timedelta(minutes=10)
                        ) -> list[QueuedMail]:
@@ -66,3 +74,11 @@ class MailQueueStore(StoreBase):
     def next_mail_due(self) -> dt.datetime | None:
         row = self._one("SELECT min(next_attempt_at) FROM mail_queue WHERE status = 'pending'")
         return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def unsent_mail(self, limit: int = 50) -> list[dict]:
+        """Messages that were refused (not an address) or given up on, newest first (no bodies)."""
+        keys = ("id", "kind", "to_addr", "subject", "created_at", "attempts", "last_error", "ref")
+        return [dict(zip(keys, r)) for r in self._all(
+            "SELECT m.id, m.kind, m.to_addr, m.subject, m.created_at, m.attempts, m.last_error, a.ref "
+            "FROM mail_queue m LEFT JOIN applications a ON a.id = m.application_id WHERE m.status = 'failed' "
+            "ORDER BY m.id DESC LIMIT ?", (limit,))]

@@ -7,6 +7,8 @@ one rebuilds the table). ``tests/backend/storage/test_migrations.py`` pins what 
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -233,3 +235,77 @@ def m0004_notify_channel(db: Database) -> None:
     # (to_addr a mobile number, subject empty).
     db.execute("ALTER TABLE mail_queue ADD COLUMN channel TEXT NOT NULL DEFAULT 'email' "
                "CHECK (channel IN ('email', 'sms'))")
+
+
+def _rebuild(db: Database, table: str, create_sql: str, indexes: Sequence[str]) -> None:
+    """Recreate ``table`` from ``create_sql`` (a CHECK list grew), keeping every row and id.
+
+    SQLite cannot change a CHECK constraint in place; its documented way is a new table, a copy,
+    a drop and a rename, inside the migration's transaction. Nothing references these tables.
+    """
+    columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})").fetchall()]
+    db.execute(create_sql.replace(f"CREATE TABLE {table} ", f"CREATE TABLE {table}_new ", 1))
+    names = ", ".join(columns)
+    db.execute(f"INSERT INTO {table}_new ({names}) SELECT {names} FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
+    for sql in indexes:
+        db.execute(sql)
+
+
+@migrations(name="0005_staff_work")
+def m0005_staff_work(db: Database) -> None:
+    # Two CHECK lists grow (history kinds of a case, note kinds of a follow-up item): rebuilt.
+    _rebuild(db, "application_events", """CREATE TABLE application_events (
+            id INTEGER PRIMARY KEY,
+            application_id INTEGER NOT NULL REFERENCES applications(id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('status', 'note', 'mail', 'assign', 'reopen', 'result')),
+            from_status TEXT CHECK (from_status IS NULL OR from_status IN ('submitted', 'accepted', 'in_progress', 'completed', 'needs_info', 'rejected')),
+            to_status TEXT CHECK (to_status IS NULL OR to_status IN ('submitted', 'accepted', 'in_progress', 'completed', 'needs_info', 'rejected')),
+            note TEXT,
+            public INTEGER NOT NULL DEFAULT 1
+        )""", ["CREATE INDEX application_events_app ON application_events(application_id, id)"])
+    _rebuild(db, "issue_notes", """CREATE TABLE issue_notes (
+            id INTEGER PRIMARY KEY,
+            issue_id INTEGER NOT NULL REFERENCES issues(id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('opened', 'note', 'contact', 'owner', 'updated', 'closed', 'reopened', 'linked', 'merged', 'followup')),
+            channel TEXT CHECK (channel IS NULL OR channel IN ('phone', 'visit', 'email', 'other')),
+            note TEXT
+        )""", ["CREATE INDEX issue_notes_issue ON issue_notes(issue_id, id)"])
+    for sql in (
+        # The 承办人 (handler) of a case: an account name; the column exists since 0001.
+        "CREATE INDEX applications_assignee ON applications(assignee, status)",
+        # Where a staff member's alerts go (optional; without it alerts go to the duty address).
+        "ALTER TABLE users ADD COLUMN email TEXT",
+        # Result documents (检定证书, 检验报告, 告知书) attached by staff; kept with the archive.
+        """CREATE TABLE result_documents (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,
+            application_id INTEGER NOT NULL REFERENCES applications(id),
+            title TEXT NOT NULL,
+            original_name TEXT NOT NULL,
+            stored_name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX result_documents_application ON result_documents(application_id)",
+        # Follow-up items about one case are linked in a group (group_id = the first item's id);
+        # closing one closes the group with one outcome. 回访满意度 after closing: 3/2/1.
+        "ALTER TABLE issues ADD COLUMN group_id INTEGER",
+        "UPDATE issues SET group_id = id",
+        "CREATE INDEX issues_group ON issues(group_id)",
+        "ALTER TABLE issues ADD COLUMN followup_score INTEGER CHECK (followup_score IS NULL OR "
+        "followup_score BETWEEN 1 AND 3)",
+        "ALTER TABLE issues ADD COLUMN followup_at TEXT",
+        "ALTER TABLE issues ADD COLUMN followup_comment TEXT",
+        # Jobs that run once a day across all processes (the staff digest).
+        "CREATE TABLE jobs (name TEXT PRIMARY KEY, last_run TEXT NOT NULL)",
+    ):
+        db.execute(sql)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ..vocabulary import FINAL_STATUSES
+from ..vocabulary import FINAL_STATUSES, NO_ASSIGNEE
 from .common import archive_no, like, sql_list
 from .records import QueueFilter, QueueRow
 from .core import StoreBase
@@ -28,7 +28,9 @@ class QueueStore(StoreBase):
         if f.service_id:
             where.append("a.service_id = ?")
             params.append(f.service_id)
-        if f.status:
+        if f.status == "open":
+            where.append(self._OPEN)
+        elif f.status:
             where.append("a.status = ?")
             params.append(f.status)
         if f.submitted_from:
@@ -43,9 +45,16 @@ class QueueStore(StoreBase):
         if f.uscc:
             where.append("a.uscc = ?")
             params.append(f.uscc)
+        if f.assignee == NO_ASSIGNEE:
+            where.append("a.assignee IS NULL")
+        elif f.assignee:
+            where.append("a.assignee = ?")
+            params.append(f.assignee)
         if f.overdue == "time":
             where.append(f"{self._OPEN} AND a.due_at IS NOT NULL AND a.due_at < ?")
             params.append(f.today)
+        elif f.overdue == "nolimit":
+            where.append(f"{self._OPEN} AND a.status != 'submitted' AND a.due_at IS NULL")
         elif f.overdue == "followup":
             where.append(f"{self._OPEN} AND coalesce({self._LAST_CONTACT}, a.submitted_at) < ?")
             params.append(f.followup_cutoff)
@@ -61,16 +70,17 @@ class QueueStore(StoreBase):
             rows = self.db.execute(
                 f"SELECT a.ref, a.service_id, a.service_name, a.status, a.org_name, a.uscc, a.submitted_at, "
                 f"a.updated_at, a.due_at, a.closed_at, a.archive_year, a.archive_seq, {self._LAST_CONTACT}, "
-                f"{self._SCORE} FROM applications a{where} ORDER BY {order}, a.id DESC LIMIT ? OFFSET ?",
+                f"{self._SCORE}, a.assignee FROM applications a{where} ORDER BY {order}, a.id DESC LIMIT ? OFFSET ?",
                 (*params, limit, offset)).fetchall()
-        return [QueueRow(*r[:10], archive_no(r[10], r[11]), r[12], r[13]) for r in rows], total
+        return [QueueRow(*r[:10], archive_no(r[10], r[11]), r[12], r[13], r[14]) for r in rows], total
 
     def export_applications(self, f: QueueFilter) -> list[dict]:
         where, params = self._queue_where(f)
         rows = self._dicts(
             f"SELECT a.ref, a.service_name, a.status, a.org_name, a.uscc, a.contact_name, a.phone, a.email, "
             f"a.submitted_at, a.updated_at, a.due_at, a.closed_at, a.archive_year, a.archive_seq, a.answers, "
-            f"{self._LAST_CONTACT} AS last_contact_at, {self._SCORE} AS score FROM applications a{where} ORDER BY a.id",
+            f"{self._LAST_CONTACT} AS last_contact_at, {self._SCORE} AS score, a.assignee FROM applications a{where} "
+            f"ORDER BY a.id",
             params)
         for d in rows:
             d["answers"] = json.loads(d["answers"])

@@ -1,6 +1,8 @@
 """Ratings of completed applications (五级好差评); a bad one opens a follow-up item."""
 from __future__ import annotations
 
+from typing import Callable
+
 from .common import iso, utcnow
 from .errors import ApplicationNotFound, BadTransition
 from .records import Issue, Rating
@@ -16,12 +18,14 @@ class RatingsStore(StoreBase):
                        "created_at, current")
 
     def save_rating(self, ref: str, *, score: int, answers: dict[str, int | None], comment: str | None,
-                    open_issue: dict | None, summary: str) -> tuple[int, int | None]:
+                    open_issue: dict | None, summary: str, alert: Callable | None = None) -> tuple[int, int | None]:
         """Store a rating of a completed application; it replaces the current one (kept as history).
 
         ``open_issue`` ({first_contact_due, rectify_due}) opens a follow-up item, unless one is
         already open for this application: then, as for any new rating while one is open, the
-        item gets a note (``summary`` says what the rating is). Returns (rating id, item id).
+        item gets a note (``summary`` says what the rating is). A new item is linked to the open
+        items about the same case (a complaint naming it) and ``alert`` composes the staff alert,
+        queued in the same transaction (see ``issues._open_linked``). Returns (rating id, item id).
         """
         now = iso(utcnow())
         with self._immediate() as db:
@@ -53,6 +57,7 @@ class RatingsStore(StoreBase):
                      open_issue["rectify_due"])).lastrowid
                 db.execute("INSERT INTO issue_notes (issue_id, at, actor, kind, note) VALUES (?,?, 'system', "
                            "'opened', ?)", (issue_id, now, summary))
+                self._open_linked(db, issue_id, app_id, ref, now, alert)
             else:
                 issue_id = None
         return rating_id, issue_id

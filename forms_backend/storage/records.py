@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-__all__ = ["Draft", "Submitted", "NewUpload", "Event", "ApplicationRecord", "QueuedMail", "StaffUser", "StaffSession", "Contact", "QueueFilter", "QueueRow", "Rating", "IssueNote", "Issue", "Suggestion", "SuggestionStatus", "APP_COLUMNS", "application_record"]
+__all__ = ["Draft", "Submitted", "NewUpload", "Event", "ApplicationRecord", "QueuedMail", "StaffUser", "StaffSession", "Contact", "QueueFilter", "QueueRow", "Rating", "IssueNote", "Issue", "Suggestion", "SuggestionStatus", "ResultDocument",
+           "ConsoleCounts", "APP_COLUMNS", "application_record"]
 
 @dataclass
 class Draft:
@@ -65,6 +66,7 @@ class ApplicationRecord:
     due_at: str | None = None
     closed_at: str | None = None
     archive_no: str | None = None
+    assignee: str | None = None
 
 
 @dataclass
@@ -123,6 +125,7 @@ class QueueFilter:
     today: str | None = None             # local date, for 'time'
     followup_cutoff: str | None = None   # UTC ISO, for 'followup': last contact before this
     uscc: str | None = None              # exactly this enterprise
+    assignee: str | None = None          # the 承办人's account name; NO_ASSIGNEE for cases without one
 
 
 @dataclass
@@ -140,6 +143,7 @@ class QueueRow:
     archive_no: str | None
     last_contact_at: str | None
     score: int | None
+    assignee: str | None = None
 
 
 @dataclass
@@ -186,6 +190,10 @@ class Issue:
     ref: str | None = None          # the application's or the suggestion's reference
     who: str | None = None          # enterprise name, or the name left in the 意见箱
     notes: list[IssueNote] = field(default_factory=list)
+    group_id: int | None = None     # linked items (about one case) share the first item's id
+    followup_score: int | None = None   # 回访满意度 after closing: 3 满意, 2 基本满意, 1 不满意
+    followup_at: str | None = None
+    followup_comment: str | None = None
 
 
 @dataclass
@@ -227,3 +235,30 @@ def application_record(row: tuple) -> ApplicationRecord:
     return ApplicationRecord(*values)
 
 
+
+
+@dataclass
+class ResultDocument:
+    """A result document (检定证书, 检验报告, 告知书 ...) that staff attached to a case."""
+    token: str
+    title: str
+    original_name: str
+    stored_name: str
+    kind: str
+    size: int
+    sha256: str
+    actor: str
+    created_at: str
+
+
+@dataclass
+class ConsoleCounts:
+    """The numbers in the console's navigation (one query)."""
+    new: int = 0                 # applications waiting to be accepted
+    mine: int = 0                # open cases whose 承办人 is the viewer
+    cases_due_today: int = 0
+    cases_overdue: int = 0
+    issues_open: int = 0
+    issues_due_today: int = 0    # open items with a deadline (first contact or rectification) today
+    issues_overdue: int = 0
+    mail_refused: int = 0        # messages never sent: refused recipients and given-up sends

@@ -38,3 +38,9 @@ class StatisticsStore(StoreBase):
             "SELECT sum(first_contact_at IS NULL AND first_contact_due IS NOT NULL AND first_contact_due < ?), "
             "sum(rectify_due < ?) FROM issues WHERE status = 'open'", (today, today))
         return {"first_contact": row[0] or 0, "rectify": row[1] or 0}
+
+    def count_closed_without_limit(self, since: str | None, until: str | None) -> int:
+        """Closed cases submitted in the range that had no due date (the guide gives no days)."""
+        where, params = between("submitted_at", since, until)
+        where = (where + " AND" if where else " WHERE") + f" status IN ({sql_list(FINAL_STATUSES)}) AND due_at IS NULL"
+        return self._one(f"SELECT count(*) FROM applications{where}", params)[0]

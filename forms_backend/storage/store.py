@@ -4,6 +4,7 @@ from __future__ import annotations
 from .accounts import AccountsStore
 from .applications import ApplicationsStore
 from .archive import ArchiveStore
+from .console import ConsoleStore
 from .core import StoreBase
 from .drafts import DraftsStore
 from .issues import IssuesStore
@@ -11,6 +12,7 @@ from .mail_queue import MailQueueStore
 from .page_feedback import PageFeedbackStore
 from .queue import QueueStore
 from .ratings import RatingsStore
+from .results import ResultsStore
 from .statistics import StatisticsStore
 from .suggestions import SuggestionsStore
 
@@ -18,5 +20,5 @@ __all__ = ["Storage"]
 
 
 class Storage(DraftsStore, ApplicationsStore, MailQueueStore, QueueStore, ArchiveStore, AccountsStore, RatingsStore,
-              PageFeedbackStore, SuggestionsStore, IssuesStore, StatisticsStore, StoreBase):
+              PageFeedbackStore, SuggestionsStore, IssuesStore, ResultsStore, StatisticsStore, ConsoleStore, StoreBase):
     """One SQLite database file, opened once per process, with the queries of every area."""

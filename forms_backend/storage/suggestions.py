@@ -1,6 +1,8 @@
 """意见箱 entries (complaints and suggestions), each opening its follow-up item."""
 from __future__ import annotations
 
+from typing import Callable
+
 from ..vocabulary import SUGGESTION_KINDS
 from .common import iso, new_ref, utcnow
 from .errors import StorageError
@@ -13,8 +15,13 @@ __all__ = ["SuggestionsStore"]
 class SuggestionsStore(StoreBase):
     """Storage methods for the ``suggestions`` table."""
 
-    def add_suggestion(self, record: dict, *, ref_prefix: str, yymm: str, code_hash: str, issue: dict) -> str:
-        """Store an entry and open its follow-up item, in one transaction; return its reference."""
+    def add_suggestion(self, record: dict, *, ref_prefix: str, yymm: str, code_hash: str, issue: dict,
+                       alert: Callable | None = None) -> str:
+        """Store an entry and open its follow-up item, in one transaction; return its reference.
+
+        An entry naming an application (``related_ref``) is linked to the open items about it;
+        ``alert`` composes the staff alert, queued in the same transaction.
+        """
         if record["kind"] not in SUGGESTION_KINDS:
             raise StorageError(f"unknown kind '{record['kind']}'")
         now = iso(utcnow())
@@ -33,6 +40,9 @@ class SuggestionsStore(StoreBase):
                  issue.get("first_contact_due"), issue["rectify_due"])).lastrowid
             db.execute("INSERT INTO issue_notes (issue_id, at, actor, kind) VALUES (?,?, 'system', 'opened')",
                        (issue_id, now))
+            case = db.execute("SELECT id FROM applications WHERE ref = ?",
+                              (record.get("related_ref") or "",)).fetchone()
+            self._open_linked(db, issue_id, case[0] if case else None, ref, now, alert)
         return ref
 
     _SUGGESTION_COLUMNS = ("id, ref, kind, service_id, service_name, related_ref, body, name, org_name, phone, "

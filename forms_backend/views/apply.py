@@ -21,6 +21,7 @@ from ..context import current_guide
 from ..forms.applicant import ConfirmForm
 from ..forms.messages import ERROR_SUMMARY_TITLE
 from ..forms.values import phone_key
+from ..addresses import duty_address
 from ..mail.compose import compose_application, staff_address
 from ..mail.sms import ack_sms
 from ..storage import DraftNotFound, StaleSubmission
@@ -162,11 +163,12 @@ def confirm(service_id: str):
     now = dt.datetime.now(zone)
     track_url = url_for("track.index", _external=True)
     project = guide.project
+    staff_to = staff_address(project, service, duty_address(current_app.config, project))
 
     def compose(ref: str) -> list[dict]:
         return compose_application(site_title=project.site.title, service=service, ref=ref,
                                    submitted=now.strftime("%Y-%m-%d %H:%M"), record=record, summary=summary,
-                                   staff_to=staff_address(project, service), track_url=track_url,
+                                   staff_to=staff_to, track_url=track_url,
                                    contact=contact_line(project, service)) + \
             ack_sms(current_app.config, ref=ref, phone=record["phone"], track_url=track_url)
 

@@ -24,11 +24,14 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
                    url_for)
 from flask_wtf.csrf import generate_csrf
 
+from ..addresses import duty_address, is_address
 from ..context import current_guide
 from ..forms.feedback import (PERSONAL_DATA_WARNING, BadPagePath, CommentForm, PageFeedbackForm, RatingForm,
                               clean_page_path)
 from ..forms.messages import ERROR_SUMMARY_TITLE
 from ..forms.values import clean_ref
+from ..mail.compose import KIND_WORDS, compose_alert
+from ..mail.sms import sms
 from ..settings import SUGGESTION_PREFIX
 from ..storage import REF_ALPHABET, BadTransition
 from ..vocabulary import BAD_SCORE, SCORE_LABELS
@@ -55,6 +58,29 @@ def deadlines(contactable: bool) -> dict:
         if contactable else None,
         "rectify_due": calendar.add_workdays(today, cfg["GUIDE_RECTIFY_DAYS"]).isoformat(),
     }
+
+
+def alert_composer(*, kind: str, case_ref: str | None, service_name: str | None, text: str, deadlines: dict):
+    """The ``alert`` callback that storage calls inside its transaction, once the item exists.
+
+    A 投诉 or a bad rating alerts staff at once: the owner of the item (or the 承办人 of its
+    case) when that account has an address, else the duty address; and, with SMS configured
+    and ``GUIDE_DUTY_PHONE`` set, one short SMS to the duty mobile.
+    """
+    guide = current_guide()
+    config = current_app.config
+    duty = duty_address(config, guide.project)
+
+    def compose(issue_id: int, ref: str | None, owner: str | None, owner_email: str | None) -> list[dict]:
+        first = deadlines.get("first_contact_due")
+        return compose_alert(site_title=guide.project.site.title, kind=kind, issue_id=issue_id, ref=ref,
+                             case_ref=case_ref, service_name=service_name, text=text, deadlines=deadlines,
+                             owner=owner, to=owner_email if is_address(owner_email) else duty,
+                             url=url_for("staff.issue", issue_id=issue_id, _external=True)) + \
+            sms(config, kind="staff_alert_sms", phone=config.get("GUIDE_DUTY_PHONE"),
+                text=f"新{KIND_WORDS[kind]}：第{issue_id}号跟进事项" + (f"，{first}前须首次联系" if first else "") +
+                "，请登录工作台处理")
+    return compose
 
 
 # ---------------------------------------------------------------- page feedback
@@ -162,9 +188,12 @@ def rate(ref: str):
             values = form.values()
             bad = values["score"] <= BAD_SCORE
             summary = f"评价：{SCORE_LABELS[values['score']]}" + (f"。意见：{values['comment']}" if values["comment"] else "")
+            due = deadlines(contactable=True) if bad else None
+            alert = alert_composer(kind="rating", case_ref=ref, service_name=application.service_name, text=summary,
+                                    deadlines=due) if bad else None
             try:
                 storage.save_rating(ref, score=values["score"], answers=values["answers"], comment=values["comment"],
-                                    open_issue=deadlines(contactable=True) if bad else None, summary=summary)
+                                    open_issue=due, summary=summary, alert=alert)
             except BadTransition:
                 abort(409)
             log.info("rating stored for an application of %s (score %s)", application.service_id, values["score"])
@@ -207,9 +236,12 @@ def suggest():
             record = form.record(guide.project.services)
             code = "".join(secrets.choice(REF_ALPHABET) for _ in range(CODE_CHARS))
             now = dt.datetime.now(ZoneInfo(current_app.config["GUIDE_TIMEZONE"]))
+            due = deadlines(contactable=bool(record["phone"] or record["email"]))
+            alert = alert_composer(kind="complaint", case_ref=record["related_ref"], service_name=record["service_name"],
+                                    text=record["body"], deadlines=due) if record["kind"] == "complaint" else None
             ref = guide.storage.add_suggestion(
                 record, ref_prefix=SUGGESTION_PREFIX, yymm=now.strftime("%y%m"), code_hash=track.code_hash(code),
-                issue=deadlines(contactable=bool(record["phone"] or record["email"])))
+                issue=due, alert=alert)
             log.info("意见箱 entry %s stored (%s)", ref, record["kind"])
             session[DONE_KEY] = {"ref": ref, "code": code, "kind": record["kind"],
                                  "contactable": bool(record["phone"] or record["email"])}

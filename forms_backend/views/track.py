@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, current_app, render_template, request, session
+from flask import Blueprint, abort, current_app, render_template, request, session
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..context import current_guide
@@ -70,7 +70,7 @@ def application_context(record) -> dict:
     ratings = storage.ratings_of(record.id)
     current = ratings[0] if ratings and ratings[0].current else None
     issue = storage.rating_issue(record.id) if current else None
-    return {"application": record, "rating": current,
+    return {"application": record, "rating": current, "results": storage.results_of(record.id),
             "rating_outcome": issue.outcome if issue and issue.status == "closed" else None}
 
 
@@ -118,3 +118,14 @@ def link(token: str):
         return _page(TrackForm(), not_found=True, not_found_text=LINK_EXPIRED), 404
     remember(application.ref)
     return _page(TrackForm(data={"ref": application.ref}), **application_context(application))
+
+
+@bp.get("/results/<ref>/<token>")
+def result(ref: str, token: str):
+    """A result document of an application this browser has tracked (reference + phone, or the
+    signed link); downloaded under "<ref>-<title>.<detected type>", never shown inline."""
+    from .staff.work import send_result
+
+    if not may_see(ref):
+        abort(404)
+    return send_result(ref, token)

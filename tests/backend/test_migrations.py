@@ -6,15 +6,17 @@ import sqlite3
 from forms_backend import vocabulary
 from forms_backend.storage import Storage
 
-# The CHECK lists as the migrations shipped them (0001-0004).
+# The CHECK lists as the migrations shipped them (0001-0005; 0005 rebuilt application_events and issue_notes).
 SHIPPED = {
     "applications": ["status IN ('submitted', 'accepted', 'in_progress', 'completed', 'needs_info', 'rejected')"],
     "users": ["role IN ('staff', 'admin')"],
     "contacts": ["channel IN ('phone', 'visit', 'email', 'other')"],
     "suggestions": ["kind IN ('complaint', 'suggestion')"],
+    "application_events": ["kind IN ('status', 'note', 'mail', 'assign', 'reopen', 'result')"],
     "issues": ["kind IN ('rating', 'complaint', 'suggestion')",
-               "told_via IN ('email', 'phone', 'visit', 'letter', 'track')"],
-    "issue_notes": ["kind IN ('opened', 'note', 'contact', 'owner', 'updated', 'closed')",
+               "told_via IN ('email', 'phone', 'visit', 'letter', 'track')", "followup_score BETWEEN 1 AND 3"],
+    "issue_notes": ["kind IN ('opened', 'note', 'contact', 'owner', 'updated', 'closed', 'reopened', 'linked', "
+                    "'merged', 'followup')",
                     "channel IN ('phone', 'visit', 'email', 'other')"],
     "mail_queue": ["channel IN ('email', 'sms')"],
 }

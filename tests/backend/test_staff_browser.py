@@ -54,7 +54,7 @@ def test_staff_accepts_and_completes_and_the_enterprise_rates(server, browser, p
     page.get_by_role("button", name="确认").click()
     page.wait_for_url(base + f"/staff/applications/{ref}")
     assert "已办结" in page.locator("h1").inner_text()
-    assert "本申请已办结，状态不能再更改" in page.locator("article").inner_text()
+    assert "本申请已办结。如属误操作，可以重新打开" in page.locator("article").inner_text()
     assert storage.get_case(ref).status == "completed"
     page.screenshot(path=str(ARTIFACTS / "staff-case.png"), full_page=True)
     assert [m["kind"] for m in storage.mail_rows()].count("status_notice") == 2

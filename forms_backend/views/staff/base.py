@@ -98,7 +98,8 @@ def queue_filter(form) -> QueueFilter:
     since, until = utc_bounds(form.value("date_from"), form.value("date_to"))
     return QueueFilter(service_id=form.value("service"), status=form.value("status"), submitted_from=since,
                        submitted_before=until, enterprise=form.value("enterprise"), overdue=form.value("overdue"),
-                       today=guide_today().isoformat(), followup_cutoff=followup_cutoff())
+                       today=guide_today().isoformat(), followup_cutoff=followup_cutoff(),
+                       assignee=form.value("handler"))
 
 
 def user_names() -> list[str]:

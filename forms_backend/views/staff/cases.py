@@ -14,11 +14,11 @@ from ...mail.compose import compose_status
 from ...mail.sms import status_sms
 from ...storage import BadTransition, QueueFilter, StatusChanged, iso, utcnow
 from ...uploads import send_upload
-from ...vocabulary import ACTION_LABELS, RATING_QUESTIONS, STATUS_HELP, STATUS_LABELS, TRANSITIONS
+from ...vocabulary import ACTION_LABELS, NO_ASSIGNEE, RATING_QUESTIONS, STATUS_HELP, STATUS_LABELS, TRANSITIONS
 from .. import track
 from ..apply import contact_line
 from .base import (actor, followup_cutoff, paging, queue_filter, service_options, status_options,
-                   store, guide_today, wake_mail, guide_zone, bp)
+                   store, guide_today, user_names, wake_mail, guide_zone, bp)
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,10 @@ def queue():
     rows, total = store().search_applications(queue_filter(form), sort=sort, descending=descending,
                                                   limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template("staff/queue.html", form=form, rows=rows, pages=paging(total, page), sort=sort,
-                           service_options=service_options(), status_options=status_options(),
-                           overdue_options=[("time", "超过办理时限"),
+                           service_options=service_options(),
+                           status_options=[("open", "在办（未办结）"), *status_options()],
+                           handler_options=[(n, n) for n in user_names()] + [(NO_ASSIGNEE, "未指定承办人")],
+                           overdue_options=[("time", "超过办理时限"), ("nolimit", "办事指南未规定办理天数"),
                                             ("followup", f"超过 {current_app.config['GUIDE_FOLLOWUP_DAYS']} 天未联系")],
                            descending=descending, sorts=SORT_LABELS, today=guide_today().isoformat(),
                            cutoff=followup_cutoff(), errors=form.error_list(),
@@ -55,9 +57,12 @@ def _case_or_404(ref: str):
     return case
 
 
-def _render_case(case, *, transition=None, contact=None, note=None, status: int = 200):
+def _render_case(case, *, transition=None, contact=None, note=None, extras: dict | None = None, status: int = 200):
+    from .work import case_extras
+
     storage = store()
     issue = storage.rating_issue(case.id)
+    extras = extras or case_extras(case)
     return render_template(
         "staff/case.html", case=case, uploads=storage.uploads_of(case.id), contacts=storage.contacts_of(case.id),
         ratings=storage.ratings_of(case.id), rating_issue=issue,
@@ -66,7 +71,8 @@ def _render_case(case, *, transition=None, contact=None, note=None, status: int 
         contact=contact or ContactForm(prefix="c"), note=note or NoteForm(prefix="n"), note_required=NOTE_REQUIRED,
         rating_questions=RATING_QUESTIONS, today=guide_today().isoformat(),
         followup_days=current_app.config["GUIDE_FOLLOWUP_DAYS"],
-        errors=[(f.name, f.errors[0]) for form in (transition, contact, note) if form for f in form if f.errors],
+        errors=[(f.name, f.errors[0]) for form in (transition, contact, note) if form for f in form if f.errors]
+        + extras.pop("errors"), **extras,
     ), status
 
 
@@ -99,12 +105,22 @@ def _due_on(case) -> str | None:
 
 @bp.post("/applications/<ref>/status")
 def transition(ref: str):
+    from .work import RESULT_TITLES, case_extras, discard_result, receive_result
+
     case = _case_or_404(ref)
     form = TransitionForm(prefix="t")
     if not form.validate():
         return _render_case(case, transition=form, status=400)
     to = form.to_status.data
     note = (form.note.data or "").strip() or None
+    doc = None
+    if to == "completed":
+        doc, error = receive_result()
+        if error:
+            return _render_case(case, transition=form, extras=case_extras(case, file_error=error), status=400)
+        if doc:
+            title = request.form.get("d-title")
+            doc["title"] = title if title in RESULT_TITLES else RESULT_TITLES[-1]
     guide = current_guide()
     service = guide.project.services.get(case.service_id)
     link = url_for("track.link", token=track.link_token(ref), _external=True)
@@ -119,17 +135,21 @@ def transition(ref: str):
         store().set_status(ref, to, actor=actor(), note=note if form.public.data else None,
                               private_note=None if form.public.data else note,
                               expected=form.expected.data or None, mails=mails,
-                              due_on=_due_on(case) if to == "accepted" else None, archive_year=guide_today().year)
+                              due_on=_due_on(case) if to == "accepted" else None, archive_year=guide_today().year,
+                              result=doc)
     except StatusChanged:
+        discard_result(doc)
         flash("该申请的状态刚被其他人更改，请查看最新状态后再操作。", "warning")
         return _render_case(_case_or_404(ref), status=409)
     except BadTransition:
+        discard_result(doc)
         log.warning("status change refused: %s -> %s by %s", case.status, to, auth.current_user().name)
         flash(f"当前状态为“{STATUS_LABELS[case.status]}”，不能改为“{STATUS_LABELS[to]}”。", "warning")
         return _render_case(case, status=409)
     log.info("application %s: %s -> %s by %s", ref, case.status, to, auth.current_user().name)
     wake_mail()
-    flash(f"已{ACTION_LABELS[to]}，已通知申请人。", "info")
+    flash(f"已{ACTION_LABELS[to]}，已通知申请人。" + (f"{doc['title']}已上传，申请人可在查询页下载。" if doc else ""),
+          "info")
     return redirect(url_for(".case", ref=ref), 303)
 
 
