@@ -12,6 +12,7 @@ from urllib.parse import unquote
 import pytest
 
 from forms_backend import create_app
+from forms_backend.auth import hash_password
 from forms_backend.jobs import run_digest
 from forms_backend.mail.compose import compose_digest
 from forms_backend.mail.transport import deliver_due
@@ -140,7 +141,7 @@ def test_a_placeholder_staff_address_is_never_marked_sent(tmp_path, caplog):
     mbox = "".join(p.read_text() for p in (tmp_path / "data" / "outbox").glob("*.mbox"))
     assert "【待补充】" not in mbox and "=?utf-8?b?" in mbox
     # the console shows it: a count in the navigation and the list with the reason
-    storage.create_user("li", "staff", __import__("forms_backend.auth", fromlist=["x"]).hash_password("a-long-password"))
+    storage.create_user("li", "staff", hash_password("a-long-password"))
     person = Staff(app.test_client())
     person.login("li", "a-long-password")
     page = person.get("/staff/").get_data(as_text=True)
