@@ -141,25 +141,28 @@ def _walk(project: "Project") -> Iterator[tuple[str, str, str, Source, tuple, An
 
 def items(project: "Project") -> list[Item]:
     """Every item that carries its own provenance (or must, and does not)."""
-    out = []
+    out, shown = [], {}  # a file's display path is worked out once (it resolves the path)
     for kind, key, statement, src, loc, obj, required in _walk(project):
         prov = getattr(obj, "provenance", None)
         if prov is None and not required:
             continue  # it rests on its parent's provenance
         line, _ = src.where(loc + ("provenance",) if prov is not None else loc)
-        out.append(Item(kind, key, statement, src.display, line, prov, describe_sources(project, prov)))
+        path = shown.setdefault(id(src), src.display)
+        out.append(Item(kind, key, statement, path, line, prov, describe_sources(project, prov)))
     return out
 
 
 def _placeholders(project: "Project") -> list[Item]:
     out = []
     for (_kind, _key), src in project.sources.items():
+        display = None
         for loc, value in leaves(src.data):
             if isinstance(value, str) and model.PLACEHOLDER in value:
                 field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
                 line, _ = src.where(loc)
-                out.append(Item("placeholder", f"{src.display}:{'.'.join(map(str, loc))}",
-                                _one_line(f"{field}: {value}"), src.display, line, None, placeholder=True))
+                display = display or src.display
+                out.append(Item("placeholder", f"{display}:{'.'.join(map(str, loc))}",
+                                _one_line(f"{field}: {value}"), display, line, None, placeholder=True))
     return out
 
 
