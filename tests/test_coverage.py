@@ -5,6 +5,8 @@ the guide must contain it. A missing item fails with its name.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from site_builder.content import load_valid_project
@@ -254,6 +256,7 @@ def test_writing_style():
     assert '"' not in title and "“中华药港”" in title
     songjiang_intro = (ROOT / "examples" / "songjiang" / "content" / "site.yml").read_text(encoding="utf-8")
     assert "。**" not in songjiang_intro
+    assert re.search("“[^”]*“", text) is None, "quotation marks inside quotation marks are ‘’"
 
 
 def test_bureau_full_name_at_first_use():
