@@ -200,3 +200,18 @@ def test_mark_and_edition_line_render_in_screen_and_print(shipped, serve_dir, pa
 
 test_mark_and_edition_line_render_in_screen_and_print = pytest.mark.browser(pytest.mark.slow(
     test_mark_and_edition_line_render_in_screen_and_print))
+
+
+def test_songjiang_clause_shows_as_basis_clause_not_service_code():
+    from site_builder import render
+
+    project = load_project(ROOT / "examples" / "songjiang")
+    art = render.FlowArt(lambda f: "<svg></svg>")
+    page = render.render_service(project, project.services["design-guidance"], art)
+    assert "| 依据条款 | 《生物医药产品注册指导服务工作站服务规范》（DB 31117/Z 020—2023） 7.2.3 |" in page
+    assert "事项编码" not in page
+    assert "| 服务跟进 | 工作站定期向企业了解产品注册进展和服务需求，一般每2周联系1次" in page
+    # Services are listed in clause order: 7.2.1.1 … 7.2.8.5, then 7.3.1, 7.3.2.
+    family = render.render_family(project, project.category("general"))
+    first, last = family.index("制定个性化产品引进路线"), family.index("产业联盟")
+    assert first < last
