@@ -84,7 +84,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_site.init_app(app)
     errors.init_app(app)
     security.apply_limits(app, limiter)
-    app.context_processor(lambda: {"site": project.site, "theme": guide.theme.get()})
+    # The 征求意见稿 line of a draft guide, shown on the backend's pages as on the static ones.
+    edition = project.edition_line()
+    app.context_processor(lambda: {"site": project.site, "theme": guide.theme.get(), "edition": edition})
 
     if cfg["GUIDE_MAIL_WORKER"]:
         guide.background.wake()  # also sends what an earlier run left in the queue

@@ -169,3 +169,24 @@ def test_honeypot_refuses_the_post_and_keeps_no_file(client, app, storage):
     assert r.status_code == 400
     assert storage.counts()["drafts"] == 0
     assert not any((app.config["UPLOAD_DIR"]).glob("*")) if app.config["UPLOAD_DIR"].exists() else True
+
+
+def test_backend_pages_carry_the_edition_line_of_a_draft_guide(client, tmp_path):
+    from forms_backend import create_app
+
+    from ..conftest import copy_project
+    from .conftest import FIXTURE, config
+
+    # The fixture guide is fully confirmed: no edition line.
+    assert "征求意见稿" not in client.get("/apply/").get_data(as_text=True)
+    draft = copy_project(FIXTURE, tmp_path / "draft")
+    svc = draft / "content" / "services" / "consulting.yml"
+    text = svc.read_text(encoding="utf-8")
+    svc.write_text(text[: text.index("  confirmed:")], encoding="utf-8")
+    app = create_app(config(tmp_path, GUIDE_PROJECT=draft))
+    try:
+        for url in ("/apply/", "/track"):
+            page = app.test_client().get(url).get_data(as_text=True)
+            assert 'class="guide-edition"' in page and "征求意见稿（" in page, url
+    finally:
+        app.extensions["guide"].storage.close()
