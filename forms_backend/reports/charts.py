@@ -133,50 +133,50 @@ def bar_chart(chart_id: str, title: str, items: Sequence[tuple[str, float]], *, 
     return Chart(chart_id, title, Markup("".join(parts)), columns, rows)
 
 
-def line_chart(chart_id: str, title: str, x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
-               *, x_column: str = "月份", fmt: Callable[[float], str] = default_format) -> Chart:
-    """One line per series over the x labels (e.g. applications per service per month)."""
+def small_multiples(chart_id: str, title: str, x_labels: Sequence[str],
+                    series: Sequence[tuple[str, Sequence[float]]], *, x_column: str = "月份",
+                    fmt: Callable[[float], str] = default_format) -> Chart:
+    """One small column chart per series, stacked, on one shared scale (e.g. applications per
+    service per month): no series hides another, as overlapping lines did, and heights compare
+    across panels. The table beside it has every number."""
     columns = (x_column, *(name for name, _ in series))
     if not x_labels or not series:
         return _empty(chart_id, title, columns)
-    left, right, top_pad, plot_h = 44, 28, 14, 190
-    legend_rows = len(series)
-    height = top_pad + plot_h + 34 + legend_rows * 20
+    left, right, head, plot_h, gap = 44, 12, 20, 56, 30
+    panel = head + plot_h + gap
+    height = len(series) * panel + 10
     highest = max((v for _, values in series for v in values), default=0)
     counts = all(float(v).is_integer() for _, values in series for v in values)
-    top = count_max(highest) if counts else nice_max(highest)
+    top = (count_max(highest) if counts else nice_max(highest)) or 1
     plot_w = WIDTH - left - right
-    step = plot_w / max(1, len(x_labels) - 1)
-
-    def x(i: int) -> float:
-        return left + (i * step if len(x_labels) > 1 else plot_w / 2)
-
-    def y(v: float) -> float:
-        return top_pad + plot_h - (v / top) * plot_h
-
-    totals = "；".join(f"{name}：合计 {fmt(sum(values))}" for name, values in series)
-    parts = _open(chart_id, title, f"{x_labels[0]} 至 {x_labels[-1]}，{totals}", height)
-    for k in range(5):  # grid and y-axis ticks at 0, 1/4 ... top
-        v = top * k / 4
-        parts.append(f'<line class="chart-grid" x1="{left}" y1="{y(v):.1f}" x2="{WIDTH - right}" y2="{y(v):.1f}"/>')
-        parts.append(f'<text class="chart-tick" x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">'
-                     f'{escape(fmt(v))}</text>')
+    slot = plot_w / len(x_labels)
+    bar = max(2.0, min(28.0, slot * 0.7))
     every = max(1, math.ceil(len(x_labels) / 12))
-    for i, label in enumerate(x_labels):
-        if i % every == 0 or i == len(x_labels) - 1:
-            parts.append(f'<text class="chart-tick" x="{x(i):.1f}" y="{top_pad + plot_h + 18}" text-anchor="middle">'
-                         f'{escape(label)}</text>')
+    totals = "；".join(f"{name}：合计 {fmt(sum(values))}" for name, values in series)
+    parts = _open(chart_id, title, f"{x_labels[0]} 至 {x_labels[-1]}，每个服务事项一幅小图，纵轴相同。{totals}",
+                  height)
     for n, (name, values) in enumerate(series):
         cls = f"chart-series-{n % SERIES_CLASSES}"
-        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        parts.append(f'<g class="chart-line {cls}"><polyline points="{points}"/>')
+        base = n * panel + head + plot_h  # the panel's zero line
+        parts.append(f'<g class="chart-panel {cls}">')
+        parts.append(f'<text class="chart-panel-title" x="{left}" y="{n * panel + head - 6}">'
+                     f'{escape(fit(name, plot_w - 120))}（合计 {escape(fmt(sum(values)))}）</text>')
+        parts.append(f'<line class="chart-grid" x1="{left}" y1="{base - plot_h}" x2="{WIDTH - right}" '
+                     f'y2="{base - plot_h}"/>')
+        parts.append(f'<text class="chart-tick" x="{left - 6}" y="{base - plot_h + 4}" text-anchor="end">'
+                     f'{escape(fmt(top))}</text>')
+        parts.append(f'<text class="chart-tick" x="{left - 6}" y="{base + 4}" text-anchor="end">0</text>')
         for i, v in enumerate(values):
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3"><title>{escape(name)} {escape(x_labels[i])}：'
-                         f'{escape(fmt(v))}</title></circle>')
+            h = max(0.0, min(1.0, v / top)) * plot_h
+            x = left + i * slot + (slot - bar) / 2
+            parts.append(f'<rect class="chart-column" x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" '
+                         f'height="{h:.1f}"><title>{escape(name)} {escape(x_labels[i])}：{escape(fmt(v))}</title></rect>')
+        parts.append(f'<line class="chart-axis" x1="{left}" y1="{base}" x2="{WIDTH - right}" y2="{base}"/>')
+        for i, label in enumerate(x_labels):
+            if n == len(series) - 1 and (i % every == 0 or i == len(x_labels) - 1):
+                parts.append(f'<text class="chart-tick" x="{left + (i + 0.5) * slot:.1f}" y="{base + 16}" '
+                             f'text-anchor="middle">{escape(label)}</text>')
         parts.append("</g>")
-        ly = top_pad + plot_h + 34 + n * 20
-        parts.append(f'<g class="chart-legend {cls}"><rect x="{left}" y="{ly - 10}" width="14" height="10"/>'
-                     f'<text x="{left + 20}" y="{ly}">{escape(fit(name, WIDTH - left - 40))}</text></g>')
     parts.append("</svg>")
     rows = [(label, *(fmt(values[i]) for _, values in series)) for i, label in enumerate(x_labels)]
     return Chart(chart_id, title, Markup("".join(parts)), columns, rows)

@@ -117,6 +117,33 @@ def applications_table(applications: Iterable[dict], zone: ZoneInfo) -> Table:
     return columns, rows
 
 
+def service_applications_table(applications: Iterable[dict], fields: Sequence[tuple[str, str]],
+                               zone: ZoneInfo) -> Table:
+    """One service's applications with one column per form field (``fields``: (id, label) in form order).
+
+    Answers to fields the form no longer has (it changed after they were given) get columns of
+    their own after the current ones, under the label they were asked with.
+    """
+    applications = list(applications)
+    known = dict(fields)
+    extra: dict[str, str] = {}
+    for a in applications:
+        for x in a["answers"]:
+            if x["id"] not in known and x["id"] not in extra:
+                extra[x["id"]] = f"{x['label']}（表单已不再询问）"
+    ids = [*known, *extra]
+    columns = ["申请编号", "状态", "单位名称", "统一社会信用代码", "联系人", "联系电话", "电子邮箱", "提交时间",
+               "办理期限", "办结时间", "档案号", "承办人", *known.values(), *extra.values()]
+    rows = []
+    for a in applications:
+        answers = {x["id"]: x["display"] for x in a["answers"]}
+        rows.append([a["ref"], STATUS_LABELS[a["status"]], a["org_name"], a["uscc"], a["contact_name"], a["phone"],
+                     a["email"], local_minute(a["submitted_at"], zone), a["due_at"],
+                     local_minute(a["closed_at"], zone), a["archive_no"], a.get("assignee") or "",
+                     *(answers.get(i, "") for i in ids)])
+    return columns, rows
+
+
 def ratings_table(ratings: Iterable[dict], zone: ZoneInfo) -> Table:
     columns = ["申请编号", "服务事项", "单位名称", "统一社会信用代码", "评价", "分值",
                *(label for _, label in RATING_QUESTIONS), "意见或建议", "评价时间", "是否当前评价"]

@@ -141,7 +141,7 @@ def charts_for(*, apps: list[dict], ratings: list[dict], pages: list[dict], over
                last: dt.date) -> list[charts.Chart]:
     """The charts of the statistics page, in the order they are shown."""
     months = months_between(first, last)
-    out = [charts.line_chart("chart-monthly", "每月申请数（按服务事项）", months,
+    out = [charts.small_multiples("chart-monthly", "每月申请数（按服务事项，每项一图）", months,
                              per_service_month(apps, zone, months)),
            charts.bar_chart("chart-status", "申请状态分布", status_mix(apps), label_column="状态",
                             value_column="申请数")]

@@ -1,7 +1,8 @@
 """The rows statistics and the yearly report are computed from (see ``reports.stats``)."""
 from __future__ import annotations
 
-from .common import between
+from ..vocabulary import FINAL_STATUSES
+from .common import between, sql_list
 from .core import StoreBase
 
 __all__ = ["StatisticsStore"]

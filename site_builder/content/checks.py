@@ -91,6 +91,13 @@ def check_service(project: Project, svc: model.Service, src: Source) -> None:
                                                 "remove this entry"))
         else:
             _ref(project, src, ("related", i), rid, project.services, "related service", "content/services/")
+    if svc.takes_applications and svc.time_limit.days is None:
+        # Without days the backend has no due date: the overdue filter and the on-time statistics
+        # say nothing about this service ("办事指南未规定办理天数").
+        project.diagnostics.append(src.diag(
+            ("time_limit",), f"service '{svc.id}' takes online applications but its time limit has no 'days'",
+            "add 'days: N' to time_limit once the bureau confirms it; until then its cases have no due "
+            "date and the statistics count them apart", severity="warning"))
     for i, m in enumerate(svc.materials):
         if m.template and not (project.content_dir / "files" / m.template).exists():
             project.diagnostics.append(src.diag(("materials", i, "template"), f"template file '{m.template}' not found",

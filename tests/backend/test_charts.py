@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from forms_backend.reports.charts import bar_chart, fit, line_chart, nice_max, text_units
+from forms_backend.reports.charts import bar_chart, fit, nice_max, small_multiples, text_units
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -55,22 +55,28 @@ def test_extra_classes_colour_each_bar():
 def test_empty_data_says_so():
     chart = bar_chart("c6", "评价", [])
     assert chart.empty and chart.rows == [] and "暂无数据" in str(chart.svg)
-    assert line_chart("c7", "月度", [], []).empty
+    assert small_multiples("c7", "月度", [], []).empty
 
 
-def test_line_chart_draws_one_line_per_series_with_a_legend():
+def test_small_multiples_draw_one_panel_per_series_on_one_scale():
     months = ["2026-01", "2026-02", "2026-03"]
-    chart = line_chart("c8", "每月申请数", months, [("计量", [1, 4, 2]), ("检验", [0, 2, 8])])
+    series = [("计量", [1, 4, 2]), ("检验", [0, 2, 8]), ("培训", [3, 3, 3]), ("咨询", [1, 0, 0])]
+    chart = small_multiples("c8", "每月申请数", months, series)
     root = parse(chart)
-    lines = root.findall(f".//{SVG}polyline")
-    assert len(lines) == 2
-    assert [g.get("class") for g in root.findall(f"{SVG}g") if "chart-legend" in g.get("class")] == [
-        "chart-legend chart-series-0", "chart-legend chart-series-1"]
-    assert chart.columns == ("月份", "计量", "检验")
-    assert chart.rows[2] == ("2026-03", "2", "8")
-    # The highest point (8) sits at the top of the plot, the zeros on its baseline.
-    ys = [float(p.split(",")[1]) for p in lines[1].get("points").split()]
-    assert min(ys) < ys[0] and ys[0] == max(ys)
+    panels = [g for g in root.findall(f"{SVG}g") if "chart-panel" in g.get("class")]
+    assert [g.get("class") for g in panels] == [f"chart-panel chart-series-{n}" for n in range(4)]
+    # every series is drawn in full, in its own panel: no panel hides another
+    for g, (name, values) in zip(panels, series):
+        columns = g.findall(f"{SVG}rect")
+        assert len(columns) == 3 and [c.find(f"{SVG}title").text for c in columns][1] == f"{name} 2026-02：{values[1]}"
+        assert name in g.find(f"{SVG}text").text
+    # one scale: the same count is the same height in every panel; the highest (8) fills its panel
+    heights = {(name, i): float(c.get("height")) for g, (name, _) in zip(panels, series)
+               for i, c in enumerate(g.findall(f"{SVG}rect"))}
+    assert heights[("培训", 0)] == heights[("计量", 0)] * 3 and heights[("检验", 1)] == heights[("计量", 0)] * 2
+    assert heights[("检验", 2)] == max(heights.values())
+    assert chart.columns == ("月份", "计量", "检验", "培训", "咨询")
+    assert chart.rows[2] == ("2026-03", "2", "8", "3", "0")
 
 
 @pytest.mark.parametrize("value, expected", [(0, 1), (3, 5), (7, 10), (12, 20), (23, 25), (180, 200)])
@@ -83,7 +89,7 @@ def test_text_width_counts_chinese_as_one_and_latin_as_less():
     assert fit("短", 100) == "短" and re.fullmatch(r".+…", fit("很" * 30, 120))
 
 
-def test_counts_get_whole_grid_steps():
-    chart = line_chart("c9", "每月申请数", ["2026-01", "2026-02"], [("计量", [1, 3])])
+def test_counts_get_whole_scale_steps():
+    chart = small_multiples("c9", "每月申请数", ["2026-01", "2026-02"], [("计量", [1, 3])])
     ticks = re.findall(r'class="chart-tick" x="38" y="[^"]+" text-anchor="end">([^<]+)<', str(chart.svg))
-    assert ticks == ["0", "1", "2", "3", "4"]
+    assert ticks == ["4", "0"]

@@ -10,7 +10,7 @@ from forms_backend import create_app
 
 from .conftest import DRUG, Applicant, config, make_application, pdf_file, set_time, track
 
-SAMPLE_ARGS = {"ref": "ZY-2611-AAAAA", "token": "t0k3n", "issue_id": 1, "uscc": "91350100M000100Y43",
+SAMPLE_ARGS = {"ref": "ZY-2611-AAAAA", "token": "t0k3n", "service_id": "metering", "issue_id": 1, "uscc": "91350100M000100Y43",
                "year": 2026, "name": "li", "what": "applications", "fmt": "csv"}
 
 
@@ -295,7 +295,7 @@ def test_statistics_page_draws_every_chart_with_its_table(app, staff, storage):
     storage.add_page_vote("/services/metering/", True)
     page = staff.get("/staff/stats").get_data(as_text=True)
     titles = re.findall(r'<title id="[^"]+-title">([^<]+)</title>', page)
-    assert titles == ["每月申请数（按服务事项）", "申请状态分布", "办结用时（工作日，中位数）", "办结用时分布",
+    assert titles == ["每月申请数（按服务事项，每项一图）", "申请状态分布", "办结用时（工作日，中位数）", "办结用时分布",
                       "满意度分布（五级好差评）", "各服务事项平均得分（满分 5 分）", "页面反馈“否”的比例（最高的 15 个页面）",
                       "逾期的跟进事项（当前）"]
     assert page.count('role="img"') == 8 and page.count('<table class="data-table">') >= 7

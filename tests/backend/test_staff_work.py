@@ -396,3 +396,57 @@ def test_migration_keeps_history_and_notes_of_an_existing_database(tmp_path):
         db.execute("INSERT INTO application_events (application_id, at, actor, kind) VALUES (1, 't', 'x', 'assign')")
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     store.close()
+
+
+# ---------------------------------------------------------------- 7. numbers that mean something
+
+def test_guide_check_warns_about_an_application_service_without_days():
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+
+    from .conftest import FIXTURE
+    result = CliRunner().invoke(main, ["check", "--project", str(FIXTURE)])
+    assert result.exit_code == 0  # a warning: --strict would fail
+    lines = [line for line in result.output.splitlines() if "has no 'days'" in line]
+    assert len(lines) == 1 and lines[0].endswith(
+        "content/services/metering.yml:6:1: warning: service 'metering' takes online applications "
+        "but its time limit has no 'days' — add 'days: N' to time_limit once the bureau confirms it; "
+        "until then its cases have no due date and the statistics count them apart")
+    assert CliRunner().invoke(main, ["check", "--strict", "--project", str(FIXTURE)]).exit_code != 0
+
+
+def test_cases_without_a_time_limit_are_counted_apart(staff, storage):
+    limited = make_application(storage, 1, service_id="drug-testing", service_name="药品检验检测")
+    storage.set_status(limited, "accepted", actor="staff:li", due_on="2999-01-01")
+    storage.set_status(limited, "completed", actor="staff:li")
+    unlimited = completed(storage, n=2)            # metering: the guide gives no days
+    open_unlimited = make_application(storage, 3)
+    storage.set_status(open_unlimited, "accepted", actor="staff:li")
+    page = staff.get("/staff/stats").get_data(as_text=True)
+    assert ("有办理期限的已办结申请 1 件，其中按期办结 1 件（100.0%）；办事指南未规定办理天数的已办结申请 1 件，"
+            "没有办理期限，不计入按期办结率") in page
+    year = local_today("Asia/Shanghai").year
+    report = staff.get(f"/staff/report/{year}").get_data(as_text=True)
+    assert "另有 <strong>1</strong> 件已办结申请的办事指南未规定办理天数" in report
+    rows = re.findall(r'<th scope="row"><a href="/staff/applications/([^"]+)">',
+                      staff.get("/staff/", query_string={"overdue": "nolimit"}).get_data(as_text=True))
+    assert rows == [open_unlimited] and unlimited not in rows
+
+
+def test_per_service_export_has_one_column_per_form_field(staff, app, storage):
+    from .conftest import DRUG
+    from .conftest import pdf_file
+    ref = Applicant(app.test_client(), "drug-testing").apply(DRUG, {"f_spec_sheet": pdf_file()})
+    r = staff.get("/staff/exports/service/drug-testing.csv")
+    assert r.status_code == 200 and "applications-drug-testing-" in r.headers["Content-Disposition"]
+    import csv
+    table = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+    labels = [q.label for q in app.extensions["guide"].forms["drug-testing"].questions if q.section == "service"]
+    assert table[0][12:] == labels and len(labels) >= 10
+    answers = dict(zip(table[0], table[1]))
+    assert table[1][0] == ref and answers["产品名称"] == "阿莫西林胶囊" and answers["样品数量"] == "3"
+    assert answers["检验类别"] == "委托检验" and answers["报告形式"] == "纸质报告、电子报告"
+    assert staff.get("/staff/exports/service/nope.csv").status_code == 404
+    assert staff.get("/staff/exports/service/drug-testing.xlsx").status_code == 200
+    assert 'href="/staff/exports/service/drug-testing.csv"' in staff.get("/staff/exports").get_data(as_text=True)

@@ -39,7 +39,9 @@ def _export_rows(what: str) -> tuple[list[str], list[list]]:
 
 @bp.get("/exports")
 def exports_page():
-    return render_template("staff/exports.html", exports=EXPORTS, years=store().archive_years())
+    guide = current_guide()
+    return render_template("staff/exports.html", exports=EXPORTS, years=store().archive_years(),
+                           services=[guide.project.services[sid] for sid in guide.forms])
 
 
 @bp.get("/exports/<any(applications, ratings, feedback, suggestions, catalogue):what>.<any(csv, xlsx):fmt>")
@@ -47,6 +49,27 @@ def export(what: str, fmt: str):
     columns, rows = _export_rows(what)
     data = exports.render(fmt, columns, rows, sheet=EXPORTS[what])
     name = f"{what}-{guide_today().isoformat()}.{fmt}"
+    log.info("export %s (%d rows) by %s", name, len(rows), auth.current_user().name)
+    return Response(data, mimetype=exports.CONTENT_TYPES[fmt].split(";")[0],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Content-Type": exports.CONTENT_TYPES[fmt]})
+
+
+@bp.get("/exports/service/<service_id>.<any(csv, xlsx):fmt>")
+def export_service(service_id: str, fmt: str):
+    """One service's applications, one column per field of its form (the queue's filters apply)."""
+    guide = current_guide()
+    form_class = guide.forms.get(service_id)
+    if form_class is None:
+        abort(404)
+    fields = [(q.name, q.label) for q in form_class.questions if q.section == "service"]
+    form = guide.extra_forms["queue"](formdata=request.args)
+    form.validate()
+    f = queue_filter(form)
+    f.service_id = service_id
+    columns, rows = exports.service_applications_table(store().export_applications(f), fields, guide_zone())
+    data = exports.render(fmt, columns, rows, sheet=guide.project.services[service_id].name)
+    name = f"applications-{service_id}-{guide_today().isoformat()}.{fmt}"
     log.info("export %s (%d rows) by %s", name, len(rows), auth.current_user().name)
     return Response(data, mimetype=exports.CONTENT_TYPES[fmt].split(";")[0],
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
@@ -68,13 +91,16 @@ def statistics():
     storage = store()
     followup_overdue = storage.search_applications(QueueFilter(overdue="followup", followup_cutoff=followup_cutoff()),
                                                    limit=1)[1]
+    apps = storage.stats_applications(since, until)
     charts = stats.charts_for(
-        apps=storage.stats_applications(since, until), ratings=storage.stats_ratings(since, until),
+        apps=apps, ratings=storage.stats_ratings(since, until),
         pages=storage.page_feedback_by_page(since, until), overdue=storage.count_open_issues_overdue(today.isoformat()),
         followup_overdue=followup_overdue, followup_days=current_app.config["GUIDE_FOLLOWUP_DAYS"],
         calendar=current_guide().calendar.get(), zone=guide_zone(), first=first, last=last)
+    within, with_due = stats.on_time(apps, guide_zone())
     return render_template("staff/stats.html", form=form, charts=charts, first=first, last=last,
-                           errors=form.error_list())
+                           on_time=(within, with_due), no_limit=storage.count_closed_without_limit(since, until),
+                           percent=stats.percent, errors=form.error_list())
 
 
 @bp.get("/report")
@@ -105,6 +131,7 @@ def report(year: int):
                               key=lambda kv: -kv[1]),
         "median_days": stats.median(all_days) if all_days else None,
         "on_time": (within, with_due),
+        "no_limit": storage.count_closed_without_limit(since, until),
         "contacts": storage.stats_contacts(since, until),
         "ratings": len(ratings),
         "distribution": stats.score_distribution(ratings),
