@@ -65,16 +65,6 @@ def nice_max(value: float) -> float:
     return 10 * power  # pragma: no cover - the loop always returns
 
 
-def count_max(value: float) -> int:
-    """For counts: the smallest 4, 8 or 20 times a power of ten >= value, so the four grid steps are whole."""
-    power = 1
-    while True:
-        for step in (4, 8, 20):
-            if value <= step * power:
-                return step * power
-        power *= 10
-
-
 def default_format(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
@@ -145,9 +135,8 @@ def small_multiples(chart_id: str, title: str, x_labels: Sequence[str],
     left, right, head, plot_h, gap = 44, 12, 20, 56, 30
     panel = head + plot_h + gap
     height = len(series) * panel + 10
-    highest = max((v for _, values in series for v in values), default=0)
-    counts = all(float(v).is_integer() for _, values in series for v in values)
-    top = (count_max(highest) if counts else nice_max(highest)) or 1
+    # Only 0 and the top are labelled, so the top is the nearest round number above the highest.
+    top = nice_max(max((v for _, values in series for v in values), default=0))
     plot_w = WIDTH - left - right
     slot = plot_w / len(x_labels)
     bar = max(2.0, min(28.0, slot * 0.7))
