@@ -83,12 +83,18 @@ def clause_refs(project: Project, prov: model.Provenance | None) -> str:
     return describe_sources(project, only)
 
 
-def order_key(svc: model.Service) -> tuple:
-    """Services in the order of their code, else of the clause they come from (7.2.10 after 7.2.9)."""
-    ref = svc.code or next((r.clause or r.article for r in (svc.provenance.sources if svc.provenance else [])
-                            if r.clause or r.article), "")
-    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in str(ref).replace("-", ".").split("."))
-    return (parts, svc.id)
+def order_key(project: Project):
+    """Sort key for services: by their category's place in site.yml, then their code, else the clause
+    they come from (7.2.10 after 7.2.9), then id."""
+    place = {c.id: i for i, c in enumerate(project.site.categories)} if project.site else {}
+
+    def key(svc: model.Service) -> tuple:
+        ref = svc.code or next((r.clause or r.article for r in (svc.provenance.sources if svc.provenance else [])
+                                if r.clause or r.article), "")
+        parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in str(ref).replace("-", ".").split("."))
+        return (place.get(svc.category, len(place)), parts, svc.id)
+
+    return key
 
 
 @lru_cache(maxsize=1)
@@ -209,12 +215,12 @@ def render_family(project: Project, family: model.Category) -> str:
     for cat in [family] + [c for c in project.site.categories if c.parent == family.id]:
         services = [s for s in project.services.values() if s.category == cat.id]
         if services:
-            groups.append((cat, sorted(services, key=order_key)))
+            groups.append((cat, sorted(services, key=order_key(project))))
     return _render("family.md.j2", fam=family, groups=groups)
 
 
 def render_home(project: Project, art: FlowArt) -> str:
-    families = [(f, sorted(project.services_in_family(f.id), key=order_key))
+    families = [(f, sorted(project.services_in_family(f.id), key=order_key(project)))
                 for f in project.families()]
     basic = project.flows.get(project.site.basic_flow) if project.site.basic_flow else None
     return _render("home.md.j2", site=project.site, families=families, basic_flow=basic,
@@ -302,7 +308,7 @@ def nav(project: Project) -> list:
     families = [{f.name: f"families/{f.id}.md"} for f in project.families()]
     services = []
     for fam in project.families():
-        items = [f"services/{s.id}.md" for s in sorted(project.services_in_family(fam.id), key=order_key)]
+        items = [f"services/{s.id}.md" for s in sorted(project.services_in_family(fam.id), key=order_key(project))]
         if len(project.services) > NAV_SERVICES_LIMIT:
             items = []
         services.append({fam.name: [f"families/{fam.id}.md"] + items})

@@ -212,6 +212,7 @@ def test_songjiang_clause_shows_as_basis_clause_not_service_code():
     assert "事项编码" not in page
     assert "| 服务跟进 | 工作站定期向企业了解产品注册进展和服务需求，一般每2周联系1次" in page
     # Services are listed in clause order: 7.2.1.1 … 7.2.8.5, then 7.3.1, 7.3.2.
-    family = render.render_family(project, project.category("general"))
-    first, last = family.index("制定个性化产品引进路线"), family.index("产业联盟")
-    assert first < last
+    listed = [path.split("/")[1][:-3] for fam in render.nav(project)[1]["服务事项"] for group in fam.values()
+              for path in group if path.startswith("services/")]
+    clauses = [next(r.article for r in project.services[s].provenance.sources) for s in listed]
+    assert clauses == sorted(clauses, key=lambda c: [int(n) for n in c.split(".")]) and len(clauses) == 21
