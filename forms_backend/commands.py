@@ -47,7 +47,7 @@ def serve(project: Path, host: str, port: int, db_path: Path | None, site_dir: P
 
     from site_builder.content import ContentError, GuideError
 
-    from . import create_app
+    from .app import create_app
     from .settings import SettingsError, resolve
     from .storage import StorageError
 

@@ -17,7 +17,7 @@ from . import uploads
 from .addresses import duty_address
 from .auth import MAX_SESSION_HOURS
 from .mail.compose import compose_digest
-from .mail.transport import deliver_due
+from .mail.delivery import deliver_due
 from .storage import iso, utcnow
 
 log = logging.getLogger(__name__)

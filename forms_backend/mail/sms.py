@@ -1,9 +1,9 @@
-"""Notification channels: email (``mail.transport.Transport``) and SMS through an HTTP gateway.
+"""Notification channels: email (``mail.transport``) and SMS through an HTTP gateway.
 
 Every notice is a row of the ``mail_queue`` table with a ``channel`` ('email' or 'sms'),
-written in the same transaction as the change it tells about; ``mail.transport.deliver_due`` claims due
+written in the same transaction as the change it tells about; ``mail.delivery.deliver_due`` claims due
 rows, hands each channel's rows to that channel's ``send_all`` and applies one retry schedule
-(``mail.transport.RETRY_DELAYS``) to every failure, so an SMS is kept and retried exactly like a mail.
+(``mail.delivery.RETRY_DELAYS``) to every failure, so an SMS is kept and retried exactly like a mail.
 
 SMS is off unless ``GUIDE_SMS_URL`` is set. The gateway receives one request per message::
 
@@ -116,10 +116,3 @@ class SmsGateway:
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
             response.read(4096)
-
-
-def channels(config: dict[str, Any]) -> dict[str, Channel]:
-    """Each channel's sender for this configuration."""
-    from .transport import Transport
-
-    return {"email": Transport(config), "sms": SmsGateway(config)}

@@ -9,7 +9,6 @@ Logs name the message id and kind, never an address or an answer.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import logging
 import re
 import smtplib
@@ -20,7 +19,7 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-from ..storage import QueuedMail, Storage, utcnow
+from ..storage import QueuedMail, utcnow
 
 try:
     import fcntl
@@ -30,7 +29,6 @@ except ImportError:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 FROM_LINE = re.compile(rb"(?m)^(>*From )")
-RETRY_DELAYS = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600)  # seconds, then give up
 
 
 class MailError(Exception):
@@ -132,35 +130,3 @@ class Transport:
         except OSError as exc:
             return [], {m.id: f"{type(exc).__name__}: {exc}" for m in mails}
         return [m.id for m in mails], {}
-
-
-def deliver_due(storage: Storage, config: dict[str, Any], *, limit: int = 50) -> tuple[int, int]:
-    """Send every message that is due now, each through its channel; return (sent, failed) counts."""
-    from .sms import channels
-
-    mails = storage.claim_due_mail(limit=limit)
-    if not mails:
-        return 0, 0
-    senders = channels(config)
-    sent, failed = [], {}
-    for name, sender in senders.items():
-        batch = [m for m in mails if m.channel == name]
-        if batch:
-            ok, bad = sender.send_all(batch)
-            sent += ok
-            failed.update(bad)
-    for m in mails:
-        if m.channel not in senders:
-            failed[m.id] = f"UnknownChannel: {m.channel}"
-    storage.mail_sent(sent)
-    by_id = {m.id: m for m in mails}
-    for mail_id, error in failed.items():
-        attempts = by_id[mail_id].attempts + 1
-        retry_at = (utcnow() + dt.timedelta(seconds=RETRY_DELAYS[attempts - 1])
-                    if attempts <= len(RETRY_DELAYS) else None)
-        storage.mail_failed(mail_id, error, retry_at=retry_at)
-        log.warning("%s %s (%s) not sent, attempt %s: %s%s", by_id[mail_id].channel, mail_id, by_id[mail_id].kind,
-                    attempts, error.split(":")[0], "" if retry_at else "; giving up, staff must follow up")
-    if sent:
-        log.info("notices: %d message(s) sent (ids %s-%s)", len(sent), min(sent), max(sent))
-    return len(sent), len(failed)

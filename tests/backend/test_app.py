@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-import forms_backend
+import forms_backend.app
 from forms_backend import create_app
 from forms_backend.settings import SettingsError, resolve
 from forms_backend.storage import DatabaseCorrupt
@@ -48,13 +48,13 @@ def test_reference_prefix_setting(tmp_path):
 
 def test_startup_logs_the_sqlite_version_and_warns_when_it_is_old(tmp_path, caplog, monkeypatch):
     caplog.set_level(logging.INFO, logger="forms_backend")
-    monkeypatch.setattr(forms_backend, "sqlite_is_safe", lambda: False)
+    monkeypatch.setattr(forms_backend.app, "sqlite_is_safe", lambda: False)
     create_app(config(tmp_path))
     warning = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert warning and sqlite3.sqlite_version in warning[0].getMessage()
     assert "3.51.3" in warning[0].getMessage()
     caplog.clear()
-    monkeypatch.setattr(forms_backend, "sqlite_is_safe", lambda: True)
+    monkeypatch.setattr(forms_backend.app, "sqlite_is_safe", lambda: True)
     create_app(config(tmp_path))
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
     assert any(sqlite3.sqlite_version in r.getMessage() for r in caplog.records)

@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from forms_backend import create_app
-from forms_backend.mail import transport as mail
+from forms_backend.mail import delivery as mail
 from forms_backend.mail.compose import staff_address
 
 from .conftest import DRUG, METERING, Applicant, config, pdf_file

@@ -7,7 +7,7 @@ import pytest
 
 from forms_backend import create_app
 from forms_backend.mail import sms as notify
-from forms_backend.mail import transport as mail
+from forms_backend.mail import delivery as mail
 
 from .conftest import METERING, Applicant, Staff, config, make_application
 from .sms_gateway import Gateway

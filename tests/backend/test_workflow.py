@@ -144,7 +144,7 @@ def test_storage_refuses_what_the_workflow_forbids(storage):
 
 
 def test_status_notice_is_a_readable_utf8_message(app, staff, storage, tmp_path):
-    from forms_backend.mail.transport import deliver_due
+    from forms_backend.mail.delivery import deliver_due
     from .test_mail import outbox
     ref = make_application(storage)
     staff.set_status(ref, "accepted", note="已受理")

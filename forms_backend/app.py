@@ -1,0 +1,125 @@
+"""The app factory: ``create_app(test_config=None)`` is the factory for ``guide serve``, gunicorn
+(``gunicorn 'forms_backend:create_app()'``) and the tests. Configuration comes from the GUIDE_*
+settings (see ``settings.py``); content comes from the guide project through
+``site_builder.content`` — the backend never reads YAML itself. The runtime context every
+request reads is ``context.Guide``; the pages are ``views/``.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from . import settings as settings_mod
+from .storage import SAFE_SQLITE, DatabaseCorrupt, Storage, sqlite_is_safe
+
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    from site_builder.content import load_valid_project
+
+    from . import errors, security, templating
+    from .addresses import staff_address_problems
+    from .context import EXTENSION_KEY, Guide
+    from .forms.applicant import application_form
+    from .forms.feedback import suggestion_form
+    from .forms.staff import queue_filter_form, ratings_filter_form
+    from .jobs import Background
+    from .uploads import unknown_accepts
+    from .views import apply, auth, feedback, staff, static_site, survey, track  # noqa: F401 - survey adds routes
+    from .workdays import CalendarSource
+
+    cfg = settings_mod.resolve(test_config)
+    data_dir: Path = cfg["GUIDE_DATA_DIR"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=str(data_dir), static_folder="static",
+                static_url_path="/backend-static")
+    app.config.update(security.flask_config(cfg))
+    app.config.update(cfg)  # explicit Flask keys in test_config win over the derived ones
+    app.config["UPLOAD_DIR"] = data_dir / "uploads"
+    app.config["RESULT_DIR"] = data_dir / "results"   # result documents: kept with the archive, never purged
+    app.config["OUTBOX_DIR"] = data_dir / "outbox"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = security.load_or_create_secret_key(data_dir)
+    _configure_logging(app)
+
+    project = load_valid_project(cfg["GUIDE_PROJECT"])
+    problems = staff_address_problems(cfg, project)
+    if problems and cfg["GUIDE_ENV"] == "production":
+        raise settings_mod.SettingsError("production needs a staff address that works: " + "; ".join(problems))
+    for problem in problems:
+        log.warning("%s", problem)
+    calendar = CalendarSource(cfg["GUIDE_HOLIDAYS_FILE"])  # a broken holidays file stops the start
+    storage = open_storage(cfg["GUIDE_DB"])
+    guide = Guide(project=project, storage=storage, theme=static_site.ThemeCache(cfg["GUIDE_SITE_DIR"]),
+                  calendar=calendar, mail_problems=problems)
+    services = list(project.services.values())
+    guide.extra_forms = {"suggestion": suggestion_form(services),
+                         "queue": queue_filter_form(services, cfg["GUIDE_FOLLOWUP_DAYS"]),
+                         "ratings": ratings_filter_form(services)}
+    for service in project.services.values():
+        if service.takes_applications:
+            guide.forms[service.id] = application_form(service)
+            for spec in service.application.fields:
+                bad = unknown_accepts(spec.accept) if spec.type == "file" else []
+                if bad:
+                    log.warning("service %s field %s: accept %s cannot be checked by content and is refused",
+                                service.id, spec.id, ", ".join(bad))
+    guide.background = Background(app)
+    app.extensions[EXTENSION_KEY] = guide
+
+    # Held here: the limits on views only keep a weak reference to their limiter.
+    guide.limiter = limiter = security.init_app(app)
+    templating.init_app(app)
+    app.register_blueprint(apply.bp)
+    app.register_blueprint(track.bp)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(staff.bp)
+    if cfg["GUIDE_SERVE_SITE"]:
+        static_site.init_app(app)
+    errors.init_app(app)
+    security.apply_limits(app, limiter)
+    # The 征求意见稿 line of a draft guide, shown on the backend's pages as on the static ones.
+    edition = project.edition_line()
+    app.context_processor(lambda: {"site": project.site, "theme": guide.theme.get(), "edition": edition})
+
+    if cfg["GUIDE_MAIL_WORKER"]:
+        guide.background.wake()  # also sends what an earlier run left in the queue
+    return app
+
+
+def open_storage(path: Path) -> Storage:
+    """Open (creating and migrating) the database; check it and say which SQLite runs it."""
+    import sqlite3
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        storage = Storage(path)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseCorrupt(f"{path}: cannot open the database: {exc}") from exc
+    problems = storage.quick_check()
+    if problems:
+        storage.close()
+        raise DatabaseCorrupt(f"{path}: PRAGMA quick_check reported: {'; '.join(problems[:5])}")
+
+    safe = ".".join(map(str, SAFE_SQLITE))
+    if sqlite_is_safe():
+        log.info("database %s: SQLite %s, journal %s", path, sqlite3.sqlite_version, storage.journal_mode())
+    else:
+        log.warning("database %s: SQLite %s is older than %s, which fixes the WAL-reset bug that can corrupt a "
+                    "database when two connections write or checkpoint at once; run one process per database "
+                    "(e.g. gunicorn --workers 1 --threads N) or upgrade SQLite", path, sqlite3.sqlite_version, safe)
+    return storage
+
+
+def _configure_logging(app: Flask) -> None:
+    root = logging.getLogger("forms_backend")
+    if not root.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    if root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
