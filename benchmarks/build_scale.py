@@ -37,7 +37,7 @@ PLAIN_CONFIG = {
 def make_project(dest: Path, n: int) -> None:
     shutil.copytree(ROOT / "content", dest / "content", ignore=shutil.ignore_patterns("_example"))
     shutil.copytree(ROOT / "flows", dest / "flows")
-    shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
+    shutil.copy(ROOT / "site_builder" / "defaults" / "mkdocs.yml", dest / "mkdocs.yml")
     services = dest / "content" / "services"
     originals = sorted(services.glob("*.yml"))
     base = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in originals]

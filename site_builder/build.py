@@ -5,6 +5,7 @@ failed build never leaves a half-built site in place of the last good one.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import time
@@ -94,15 +95,16 @@ def _swap(new: Path, target: Path) -> None:
 
 
 def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = None,
-               publish: bool = False) -> BuildResult:
-    """Validate, generate and build; raise ``ContentError``/``BuildError`` and keep the old site.
+               publish: bool = False, today: dt.date | None = None) -> BuildResult:
+    """Validate (dates against ``today``), generate and build; raise ``ContentError``/``BuildError``
+    and keep the old site.
 
     With ``publish`` the build refuses (``PublishRefused``, nothing built) while anything is
     unconfirmed or a placeholder remains; without it a draft guide builds as a 征求意见稿.
     """
     started = time.perf_counter()
     root = Path(root).resolve()
-    project = load_valid_project(root, strict=strict)
+    project = load_valid_project(root, strict=strict, today=today)
     if publish and (pending := project.unconfirmed_items()):
         raise PublishRefused(pending)
     build_dir = build_dir_for(root)

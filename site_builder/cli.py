@@ -21,6 +21,12 @@ def _project_option(f):
                         help="Guide folder holding content/ and flows/.")(f)
 
 
+def _today_option(f):
+    return click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                        help="Check dates as of this day (YYYY-MM-DD) instead of today, e.g. to see what goes "
+                             "stale next month.")(f)
+
+
 def _print_diagnostics(diags) -> None:
     for d in diags:
         click.echo(d.format(), err=True)
@@ -56,12 +62,13 @@ def main() -> None:
 @main.command()
 @_project_option
 @click.option("--strict", is_flag=True, help="Fail on warnings too (stale review dates, placeholders).")
-def check(project: Path, strict: bool) -> None:
+@_today_option
+def check(project: Path, strict: bool, today) -> None:
     """Validate the YAML content only; build nothing."""
     from .content import load_project
 
     try:
-        proj = load_project(project)
+        proj = load_project(project, today=today.date() if today else None)
     except GuideError as exc:
         raise click.ClickException(str(exc))
     _print_diagnostics(proj.diagnostics)
@@ -97,12 +104,14 @@ def _print_unconfirmed_summary(proj) -> None:
               help="Where to write the site (default: <project>/site).")
 @click.option("--publish", is_flag=True,
               help="Build the published edition: refuse while anything is unconfirmed or a placeholder remains.")
-def build(project: Path, strict: bool, site_dir: Path | None, publish: bool) -> None:
+@_today_option
+def build(project: Path, strict: bool, site_dir: Path | None, publish: bool, today) -> None:
     """Validate, generate the docs tree and build the static site."""
     from .build import build_site
 
     try:
-        result = build_site(project, strict=strict, site_dir=site_dir, publish=publish)
+        result = build_site(project, strict=strict, site_dir=site_dir, publish=publish,
+                            today=today.date() if today else None)
     except PublishRefused as exc:
         for item in exc.items:
             what = "placeholder" if item.placeholder else f"unconfirmed {item.kind}"

@@ -13,7 +13,7 @@ import yaml
 
 from .errors import BuildError
 
-BASE_CONFIG = Path(__file__).resolve().parent.parent / "mkdocs.yml"
+BASE_CONFIG = Path(__file__).resolve().parent / "defaults" / "mkdocs.yml"
 THEME_DIR = Path(__file__).resolve().parent / "theme"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 

@@ -1,6 +1,7 @@
 """Shared fixtures: copies of fixture projects in temp folders, a static server, Chromium."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import http.server
 import shutil
@@ -11,11 +12,29 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# "Today" for loading and checking content: dates like "reviewed over a year ago" stay true
+# whatever day the suite runs.
+TODAY = dt.date(2026, 11, 29)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+# Tests that use these fixtures run a browser or a real build: they get the marker even when
+# their module forgets it, so `pytest -m "not slow and not browser"` stays the fast loop.
+BROWSER_FIXTURES = {"browser", "page"}
+BUILD_FIXTURES = {"shipped", "songjiang", "built_site", "server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & BROWSER_FIXTURES and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+        if names & BUILD_FIXTURES and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 def copy_project(src: Path, dest: Path) -> Path:
@@ -88,8 +107,11 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh browser tab (zh-CN, 1200x900); ``page.console_errors`` collects script and CSP errors."""
     context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
     pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
     yield pg
     context.close()
 

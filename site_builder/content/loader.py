@@ -6,6 +6,7 @@ its diagnostics. ``load_valid_project`` raises ``ContentError`` when any diagnos
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, Type
 
@@ -23,6 +24,16 @@ FIELD_TYPES = {"string_type": "text", "int_type": "a whole number", "int_parsing
                "dict_type": "a block of fields", "model_type": "a block of fields",
                "model_attributes_type": "a block of fields", "float_type": "a number",
                "float_parsing": "a number", "date_type": "a date", "greater_than": None}
+
+
+# The annotated example of each kind of file (every field shown and explained).
+EXAMPLES = {model.Site: "site.yml", model.Providers: "providers.yml", model.Policy: "policy.yml",
+            model.Flow: "flow.yml", model.Service: "service.yml"}
+
+
+def example_for(cls: Type[BaseModel]) -> str:
+    """Where an editor finds a correct, annotated file of this kind."""
+    return "content/_example/" + EXAMPLES.get(cls, "")
 
 
 def _model_fields(cls: Type[BaseModel], loc: tuple) -> list[str]:
@@ -88,8 +99,8 @@ def explain(err: dict, cls: Type[BaseModel], src: Source, base: tuple = ()) -> D
                         f"write '{name}' as {expected}")
     if kind == "value_error":
         msg = str(err.get("ctx", {}).get("error", err["msg"]))
-        return src.diag(full, msg, "see CONTENT.md for this block's rules")
-    return src.diag(full, f"invalid value for '{name}': {err['msg']}", "see content/_example for a correct file")
+        return src.diag(full, msg, f"see {example_for(cls)} for this block's rules")
+    return src.diag(full, f"invalid value for '{name}': {err['msg']}", f"see {example_for(cls)} for a correct file")
 
 
 def parse(src: Source, cls: Type[BaseModel], base: tuple = ()) -> tuple[BaseModel | None, list[Diagnostic]]:
@@ -141,8 +152,11 @@ def _load_folder(project: Project, folder: Path, kind: str, cls, target: dict) -
         project.sources[(kind, obj.id)] = src
 
 
-def load_project(root: Path | str) -> Project:
-    """Read and check every file of the project at ``root``; never raises on content errors."""
+def load_project(root: Path | str, today: dt.date | None = None) -> Project:
+    """Read and check every file of the project at ``root``; never raises on content errors.
+
+    ``today`` is the day dates are checked against (review dates; default: the real today).
+    """
     root = Path(root)
     project = Project(root=root)
     site_path = project.content_dir / "site.yml"
@@ -174,13 +188,13 @@ def load_project(root: Path | str) -> Project:
     _load_folder(project, project.content_dir / "policies", "policy", model.Policy, project.policies)
     _load_folder(project, project.flows_dir, "flow", model.Flow, project.flows)
     _load_folder(project, project.content_dir / "services", "service", model.Service, project.services)
-    check_project(project)
+    check_project(project, today=today)
     project.diagnostics = sorted(set(project.diagnostics))
     return project
 
 
-def load_valid_project(root: Path | str, strict: bool = False) -> Project:
-    project = load_project(root)
+def load_valid_project(root: Path | str, strict: bool = False, today: dt.date | None = None) -> Project:
+    project = load_project(root, today=today)
     bad = project.diagnostics if strict else project.errors
     if bad:
         raise ContentError(project.diagnostics)

@@ -271,14 +271,4 @@ def server(tmp_path, built_site):
     app.extensions["guide"].storage.close()
 
 
-# `browser` (one Debian chromium for the whole run) comes from tests/conftest.py.
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
-    pg = context.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    yield pg
-    context.close()
+# `browser` and `page` (one Debian chromium for the whole run) come from tests/conftest.py.

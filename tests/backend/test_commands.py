@@ -96,6 +96,7 @@ def _get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode("utf-8")
 
 
+@pytest.mark.slow
 def test_serve_builds_the_site_and_serves_it_with_the_forms(tmp_path):
     project = tmp_path / "guide"
     shutil.copytree(FIXTURE, project)

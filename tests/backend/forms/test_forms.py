@@ -6,7 +6,7 @@ import pytest
 from forms_backend.forms.messages import MESSAGES, message
 from forms_backend.forms.values import clean_ref, clean_uscc, phone_key, uscc_check_char
 
-from .conftest import DRUG, METERING, PDF, PNG, VALID_USCC, Applicant, errors_in, pdf_file
+from ..conftest import DRUG, METERING, PDF, PNG, VALID_USCC, Applicant, errors_in, pdf_file
 
 
 # ---------------------------------------------------------------- 统一社会信用代码 (GB 32100)

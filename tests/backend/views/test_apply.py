@@ -7,7 +7,7 @@ import pytest
 
 from forms_backend.storage import REF_ALPHABET
 
-from .conftest import DRUG, METERING, Applicant, csrf_token, errors_in, pdf_file, submission_token
+from ..conftest import DRUG, METERING, Applicant, csrf_token, errors_in, pdf_file, submission_token
 
 
 def test_index_lists_services_that_take_applications(client):

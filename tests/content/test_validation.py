@@ -7,6 +7,8 @@ import pytest
 
 from site_builder.content import load_project
 
+from ..conftest import TODAY
+
 SVC = "content/services/drug-testing.yml"
 FLOW = "flows/basic.yml"
 
@@ -61,6 +63,9 @@ CASES = [
                  id="undeclared-actor"),
     pytest.param(SVC, "  free: false\n", "  free: false\n  cost: 3\n",
                  f"{SVC}:25:3: error: unknown field 'cost' — allowed fields: free, text", id="unknown-field"),
+    pytest.param(SVC, "  text: 按检验检测中心公布的收费标准收取\n", "",
+                 f"{SVC}:23:1: error: a fee that is not free needs 'text' saying how much and on what basis — "
+                 "see content/_example/service.yml for this block's rules", id="rule-of-a-block"),
     pytest.param(SVC, "visits: 1", "visits: -1",
                  f"{SVC}:33:1: error: 'visits' is -1, which is too small — input should be greater than or equal to 0",
                  id="negative-number"),
@@ -75,7 +80,7 @@ def mutate(root: Path, rel: str, old: str, new: str) -> None:
 
 
 def messages(root: Path, severity: str = "error") -> list[str]:
-    project = load_project(root)
+    project = load_project(root, today=TODAY)
     return [d.format().replace(str(root) + "/", "") for d in project.diagnostics if d.severity == severity]
 
 

@@ -9,7 +9,7 @@ from forms_backend import create_app
 from forms_backend.mail import sms as notify
 from forms_backend.mail import delivery as mail
 
-from .conftest import METERING, Applicant, Staff, config, make_application
+from ..conftest import METERING, Applicant, Staff, config, make_application
 from .sms_gateway import Gateway
 from .test_mail import free_port
 

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from forms_backend.reports.exports import neutralise, to_csv, to_xlsx
 
-from .conftest import make_application
+from ..conftest import make_application
 
 INJECTIONS = ["=HYPERLINK(\"http://evil.example\",\"点我\")", "+1+2", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1",
               "=cmd|' /C calc'!A0", "＝1+1"]

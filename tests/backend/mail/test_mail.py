@@ -14,7 +14,7 @@ from forms_backend import create_app
 from forms_backend.mail import delivery as mail
 from forms_backend.mail.compose import staff_address
 
-from .conftest import DRUG, METERING, Applicant, config, pdf_file
+from ..conftest import DRUG, METERING, Applicant, config, pdf_file
 
 
 class Inbox:

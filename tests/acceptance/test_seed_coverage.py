@@ -11,7 +11,7 @@ import pytest
 
 from site_builder.content import load_valid_project
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from forms_backend.storage import BadTransition, StatusChanged
 from forms_backend.vocabulary import TRANSITIONS
 from forms_backend.workdays import WEEKENDS_ONLY, local_today
 
-from .conftest import METERING, Applicant, make_application, track
+from ..conftest import METERING, Applicant, make_application, track
 
 PATHS = {
     "submitted": [],
@@ -145,7 +145,7 @@ def test_storage_refuses_what_the_workflow_forbids(storage):
 
 def test_status_notice_is_a_readable_utf8_message(app, staff, storage, tmp_path):
     from forms_backend.mail.delivery import deliver_due
-    from .test_mail import outbox
+    from ..mail.test_mail import outbox
     ref = make_application(storage)
     staff.set_status(ref, "accepted", note="已受理")
     deliver_due(storage, app.config)

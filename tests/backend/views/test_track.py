@@ -7,7 +7,7 @@ import pytest
 
 from forms_backend import create_app
 
-from .conftest import METERING, Applicant, config, csrf_token, errors_in, track
+from ..conftest import METERING, Applicant, config, csrf_token, errors_in, track
 
 NOT_FOUND = "没有找到与该申请编号和联系电话相符的申请"
 

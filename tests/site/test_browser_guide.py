@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import type_like_a_person
+from ..conftest import type_like_a_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ import pytest
 
 from forms_backend import create_app
 
-from .conftest import config, csrf_token, errors_in, make_application, track
+from ..conftest import config, csrf_token, errors_in, make_application, track
 
 PAGE = "/services/metering/"
 

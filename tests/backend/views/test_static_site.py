@@ -6,7 +6,7 @@ import pytest
 from forms_backend import create_app
 from forms_backend.views.static_site import find_theme
 
-from .conftest import config
+from ..conftest import config
 
 INDEX = """<!doctype html><html lang="zh"><head>
 <link rel="stylesheet" href="assets/stylesheets/main.57a0d79d.min.css">

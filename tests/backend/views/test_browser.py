@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .conftest import ARTIFACTS, PDF, VALID_USCC
+from ..conftest import ARTIFACTS, PDF, VALID_USCC
 
 pytestmark = pytest.mark.browser
 

@@ -1,7 +1,7 @@
 """Golden tests: YAML in → Markdown out, for a service, a flow and a policy.
 
-Run with UPDATE_GOLDEN=1 to rewrite the golden files after an intended change, then review
-the diff like any other code change.
+Run with UPDATE_GOLDEN=1 to (re)write the golden files after an intended change, then review
+the diff like any other code change. A missing golden file fails: it is never written silently.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from site_builder import render
 from site_builder.content import load_valid_project
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -38,6 +38,8 @@ def project():
 def test_markdown_matches_golden(project, name, make):
     text = make(project, render.FlowArt(fake_drawing))
     path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
+    if os.environ.get("UPDATE_GOLDEN") == "1":
         path.write_text(text, encoding="utf-8")
+    if not path.exists():
+        pytest.fail(f"golden file {path.name} is missing: run with UPDATE_GOLDEN=1 to write it, then review it")
     assert text == path.read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 pytestmark = pytest.mark.slow
 

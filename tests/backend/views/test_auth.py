@@ -11,7 +11,7 @@ from forms_backend import create_app
 from forms_backend.auth import safe_next, token_hash
 from site_builder.cli import main
 
-from .conftest import METERING, STAFF_PASSWORD, Applicant, Staff, config, set_time
+from ..conftest import METERING, STAFF_PASSWORD, Applicant, Staff, config, set_time
 
 
 def test_anonymous_visitor_is_sent_to_the_login_page(client):

@@ -13,7 +13,7 @@ import yaml
 from site_builder.build import build_site, ensure_built, is_stale
 from site_builder.content import ContentError
 
-from .conftest import ROOT
+from ..conftest import ROOT, TODAY
 
 GUIDE = str(ROOT / ".venv" / "bin" / "guide")
 
@@ -133,6 +133,7 @@ def test_search_index_is_utf8_and_knows_aliases(shipped):
     assert alias.split()[0] in text.replace("\u200b", "")
 
 
+@pytest.mark.slow
 def test_failed_build_keeps_the_last_good_site(mini, tmp_path):
     site = tmp_path / "site"
     build_site(mini, site_dir=site)
@@ -146,6 +147,7 @@ def test_failed_build_keeps_the_last_good_site(mini, tmp_path):
     assert not (tmp_path / "site.new").exists()
 
 
+@pytest.mark.slow
 def test_cli_build_exits_1_and_names_the_line(mini):
     svc = mini / "content" / "services" / "drug-testing.yml"
     svc.write_text(svc.read_text(encoding="utf-8").replace("category: testing", "category: nope"), encoding="utf-8")
@@ -155,13 +157,15 @@ def test_cli_build_exits_1_and_names_the_line(mini):
     assert not (mini / "site").exists()
 
 
+@pytest.mark.slow
 def test_check_strict_fails_on_warnings_only_when_asked(mini):
-    ok = subprocess.run([GUIDE, "check", "--project", str(mini)], capture_output=True, text=True)
-    strict = subprocess.run([GUIDE, "check", "--strict", "--project", str(mini)], capture_output=True, text=True)
+    ok = subprocess.run([GUIDE, "check", "--today", TODAY.isoformat(), "--project", str(mini)], capture_output=True, text=True)
+    strict = subprocess.run([GUIDE, "check", "--strict", "--today", TODAY.isoformat(), "--project", str(mini)], capture_output=True, text=True)
     assert ok.returncode == 0 and "0 error(s), 1 warning(s)" in ok.stderr
     assert strict.returncode == 1 and "warning: placeholder" in strict.stderr
 
 
+@pytest.mark.slow
 def test_ensure_built_rebuilds_only_when_stale(mini, tmp_path):
     site = tmp_path / "site"
     assert is_stale(mini, site)
@@ -177,6 +181,7 @@ def test_ensure_built_rebuilds_only_when_stale(mini, tmp_path):
     assert "质量管理培训班" in (site / "services" / "quality-training" / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_mixed_latin_chinese_name_is_one_search_token(mini, tmp_path):
     site = tmp_path / "site"
     build_site(mini, site_dir=site)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .conftest import ARTIFACTS, METERING, STAFF_PASSWORD, Applicant
+from ..conftest import ARTIFACTS, METERING, STAFF_PASSWORD, Applicant
 
 pytestmark = pytest.mark.browser
 
@@ -142,7 +142,7 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def test_console_and_feedback_pages_meet_wcag_aa(server, browser, password_hash):
     from axe_playwright_python.sync_playwright import Axe
 
-    from .conftest import make_application
+    from ..conftest import make_application
 
     base, app = server
     storage = app.extensions["guide"].storage

@@ -13,7 +13,7 @@ from site_builder.content.loader import parse
 from site_builder.content.checks import check_project
 from site_builder.content.yamlsrc import load_yaml
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 EXAMPLES = ROOT / "content" / "_example"
 KINDS = {"site.yml": model.Site, "providers.yml": model.Providers, "service.yml": model.Service,
