@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from site_builder.content import load_project
 from site_builder.review import COLUMNS
 
-from .conftest import ROOT
+from ..conftest import ROOT, TODAY
 
 GUIDE = str(ROOT / ".venv" / "bin" / "guide")
 SVC = "content/services/drug-testing.yml"
@@ -26,7 +26,7 @@ def edit(root: Path, rel: str, old: str, new: str) -> None:
 
 
 def messages(root: Path) -> list[str]:
-    return [d.format() for d in load_project(root).diagnostics]
+    return [d.format() for d in load_project(root, today=TODAY).diagnostics]
 
 
 def line_of(root: Path, rel: str, needle: str) -> int:
@@ -38,7 +38,7 @@ def line_of(root: Path, rel: str, needle: str) -> int:
 
 def test_fixture_guide_is_fully_confirmed_but_for_one_placeholder(mini, monkeypatch):
     monkeypatch.chdir(mini)
-    pending = load_project(mini).unconfirmed_items()
+    pending = load_project(mini, today=TODAY).unconfirmed_items()
     assert [(i.kind, i.where) for i in pending] == [("placeholder", "content/site.yml:25")]
 
 
@@ -98,7 +98,7 @@ def test_foreign_document_must_be_marked_reference(mini, monkeypatch):
 def test_removing_a_confirmation_makes_the_item_unconfirmed_at_its_line(mini, monkeypatch):
     monkeypatch.chdir(mini)
     edit(mini, SVC, CONFIRMED, "  assumed: 办理时限为编者拟定\n")
-    project = load_project(mini)
+    project = load_project(mini, today=TODAY)
     item = next(i for i in project.unconfirmed_items() if i.kind == "service")
     assert item.where == f"{SVC}:{line_of(mini, SVC, 'provenance:')}"
     assert item.assumption == "办理时限为编者拟定" and "测试地方标准" in item.source
@@ -108,7 +108,7 @@ def test_removing_a_confirmation_makes_the_item_unconfirmed_at_its_line(mini, mo
 def test_step_provenance_is_optional_and_listed_when_given(mini, monkeypatch):
     monkeypatch.chdir(mini)
     edit(mini, "flows/basic.yml", "    kind: end\n", "    kind: end\n    provenance:\n      assumed: 结束环节为编者补充\n")
-    keys = [i.key for i in load_project(mini).unconfirmed_items()]
+    keys = [i.key for i in load_project(mini, today=TODAY).unconfirmed_items()]
     assert keys.count("basic#done") == 1 and "basic#need" not in keys
 
 
@@ -118,6 +118,7 @@ def run(*args, cwd=None):
     return subprocess.run([GUIDE, *args], capture_output=True, text=True, cwd=cwd)
 
 
+@pytest.mark.slow  # runs the installed `guide` in a subprocess
 def test_check_summarises_unconfirmed_by_file(mini):
     edit(mini, SVC, CONFIRMED, "")
     proc = run("check", "--project", ".", cwd=mini)
@@ -126,6 +127,7 @@ def test_check_summarises_unconfirmed_by_file(mini):
     assert f"  {SVC}: 1 unconfirmed" in proc.stderr and "  content/site.yml: 1 placeholder(s)" in proc.stderr
 
 
+@pytest.mark.slow  # runs the installed `guide` in a subprocess
 def test_publish_refuses_with_a_list_then_passes_when_all_is_confirmed(mini, tmp_path):
     edit(mini, SVC, CONFIRMED, "")
     site = tmp_path / "site"
@@ -150,10 +152,11 @@ def test_publish_refuses_with_a_list_then_passes_when_all_is_confirmed(mini, tmp
         assert "征求意见稿" not in text and "guide-mark" not in text, html
 
 
+@pytest.mark.slow  # runs the installed `guide` in a subprocess
 def test_review_worksheet_rows_agree_with_the_yaml(tmp_path):
     proc = run("review", "--project", str(ROOT), "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    expected = load_project(ROOT).unconfirmed_items()
+    expected = load_project(ROOT, today=TODAY).unconfirmed_items()
     assert f"wrote {len(expected)} row(s)" in proc.stderr
     with (tmp_path / "review-worksheet.csv").open(encoding="utf-8-sig", newline="") as fh:
         csv_rows = list(csv.reader(fh))
