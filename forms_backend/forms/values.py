@@ -8,6 +8,7 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
+from ..addresses import MOBILE
 from .messages import message
 
 # 统一社会信用代码 (GB 32100-2015): 17 characters and a check character computed modulo 31.
@@ -15,7 +16,6 @@ USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
-MOBILE = re.compile(r"1[3-9][0-9]{9}")
 LANDLINE = re.compile(r"(0[1-9][0-9]{1,2})([2-9][0-9]{6,7})")
 EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x|#|-)\s*[0-9]{1,6}$", re.IGNORECASE)
 

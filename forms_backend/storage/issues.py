@@ -7,7 +7,7 @@ from sqlite_utils import Database
 
 from ..vocabulary import FOLLOWUP_SCORES, TOLD_VIA
 from .common import iso, utcnow
-from .errors import IssueClosed, IssueNotFound, NotClosed, StorageError, UserNotFound
+from .errors import IssueClosed, IssueNotFound, NotClosed, StorageError
 from .records import Issue, IssueNote
 from .core import StoreBase
 

@@ -21,6 +21,7 @@ from ..context import current_guide
 from ..forms.applicant import TrackForm
 from ..forms.messages import ERROR_SUMMARY_TITLE
 from ..forms.values import clean_ref, normalise, phone_key
+from ..results import send_result
 from ..settings import SUGGESTION_PREFIX
 
 bp = Blueprint("track", __name__, url_prefix="/track")
@@ -124,8 +125,6 @@ def link(token: str):
 def result(ref: str, token: str):
     """A result document of an application this browser has tracked (reference + phone, or the
     signed link); downloaded under "<ref>-<title>.<detected type>", never shown inline."""
-    from .staff.work import send_result
-
     if not may_see(ref):
         abort(404)
     return send_result(ref, token)

@@ -17,6 +17,8 @@ from ...uploads import send_upload
 from ...vocabulary import ACTION_LABELS, NO_ASSIGNEE, RATING_QUESTIONS, STATUS_HELP, STATUS_LABELS, TRANSITIONS
 from .. import track
 from ..apply import contact_line
+from ...forms.staff_work import RESULT_TITLES
+from .extras import case_extras, discard_result, receive_result
 from .base import (actor, followup_cutoff, paging, queue_filter, service_options, status_options,
                    store, guide_today, user_names, wake_mail, guide_zone, bp)
 
@@ -58,8 +60,6 @@ def _case_or_404(ref: str):
 
 
 def _render_case(case, *, transition=None, contact=None, note=None, extras: dict | None = None, status: int = 200):
-    from .work import case_extras
-
     storage = store()
     issue = storage.rating_issue(case.id)
     extras = extras or case_extras(case)
@@ -105,8 +105,6 @@ def _due_on(case) -> str | None:
 
 @bp.post("/applications/<ref>/status")
 def transition(ref: str):
-    from .work import RESULT_TITLES, case_extras, discard_result, receive_result
-
     case = _case_or_404(ref)
     form = TransitionForm(prefix="t")
     if not form.validate():

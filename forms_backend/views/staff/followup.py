@@ -14,6 +14,7 @@ from ...mail.compose import compose_outcome
 from ...storage import IssueClosed
 from ...vocabulary import RATING_QUESTIONS
 from ..apply import contact_line
+from .extras import issue_extras
 from .base import actor, paging, store, guide_today, user_names, wake_mail, bp
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,6 @@ def _issue_or_404(issue_id: int):
 
 
 def _render_issue(issue, *, owner=None, note=None, close=None, extras: dict | None = None, status: int = 200):
-    from .work import issue_extras
-
     storage = store()
     suggestion = storage.get_suggestion(issue.suggestion_id) if issue.suggestion_id else None
     case = storage.get_case(issue.ref) if issue.application_id else None

@@ -14,19 +14,16 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from ... import auth, uploads
 from ...addresses import staff_address_problems
 from ...context import current_guide
-from ...forms.staff_work import (FOLLOWUP_OPTIONS, RESULT_ACCEPT, RESULT_MAX_MB, RESULT_TITLES, FollowupForm,
-                                 MergeForm, ReasonForm, ResultForm, UserEmailForm, assign_form, upload_error)
+from ...forms.staff_work import (FollowupForm,
+                                 MergeForm, ReasonForm, ResultForm, UserEmailForm, assign_form)
 from ...storage import ApplicationNotFound, IssueClosed, IssueNotFound, NotClosed, UserNotFound
-from ...vocabulary import FINAL_STATUSES, FOLLOWUP_SCORES
+from ...results import results_dir, send_result
 from .base import actor, bp, guide_today, store, user_names
 from .cases import _case_or_404, _render_case
+from .extras import case_extras, discard_result, issue_extras, receive_result  # noqa: F401 - also used by cases/followup
 from .followup import _issue_or_404, _render_issue
 
 log = logging.getLogger(__name__)
-
-
-def results_dir():
-    return current_app.config["RESULT_DIR"]
 
 
 @bp.app_context_processor
@@ -39,33 +36,6 @@ def _nav_counts():
         return {}
     extra = {"user_emails": store().user_emails()} if request.endpoint == "staff.users" else {}
     return {"nav_counts": store().console_counts(guide_today().isoformat(), user.name), **extra}
-
-
-# ---------------------------------------------------------------- the case page's extra parts
-
-def _errors(*forms) -> list[tuple[str, str]]:
-    return [(f.name, f.errors[0]) for form in forms if form for f in form if f.errors]
-
-
-def case_extras(case, *, assign=None, reopen=None, result=None, file_error: str | None = None) -> dict:
-    names = user_names()
-    return {
-        "errors": _errors(assign, reopen, result) + ([("d-file", file_error)] if file_error else []),
-        "result_file_error": file_error,
-        "results": store().results_of(case.id), "result_title_options": [(t, t) for t in RESULT_TITLES],
-        "result_accept": RESULT_ACCEPT, "result_max_mb": RESULT_MAX_MB,
-        "assign_form": assign or assign_form(names)(prefix="a", data={"assignee": case.assignee}),
-        "assignee_options": [(n, n) for n in names],
-        "reopen_form": reopen or ReasonForm(prefix="r"), "result_form": result or ResultForm(prefix="d"),
-        "closed": case.status in FINAL_STATUSES,
-    }
-
-
-def issue_extras(issue, *, merge=None, reopen=None, followup=None) -> dict:
-    group = [i for i in store().issue_group(issue.id) if i.id != issue.id]
-    return {"errors": _errors(merge, reopen, followup), "linked": group, "merge_form": merge or MergeForm(prefix="m"),
-            "reopen_form": reopen or ReasonForm(prefix="r"), "followup_form": followup or FollowupForm(prefix="f"),
-            "followup_options": FOLLOWUP_OPTIONS, "FOLLOWUP_SCORES": FOLLOWUP_SCORES}
 
 
 # ---------------------------------------------------------------- 承办人
@@ -111,20 +81,6 @@ def reopen_case(ref: str):
 
 # ---------------------------------------------------------------- result documents
 
-def receive_result(form_prefix: str = "d") -> tuple[dict | None, str | None]:
-    """The uploaded result file of this request, stored and checked by content; or the error."""
-    file = request.files.get(f"{form_prefix}-file")
-    if file is None or not file.filename:
-        return None, None
-    try:
-        got = uploads.receive(file, field_id="result", accept=RESULT_ACCEPT, max_mb=RESULT_MAX_MB,
-                              folder=results_dir())
-    except uploads.UploadRejected as exc:
-        return None, upload_error(exc)
-    return {"original_name": got.original_name, "stored_name": got.stored_name, "kind": got.kind,
-            "size": got.size, "sha256": got.sha256}, None
-
-
 @bp.post("/applications/<ref>/results")
 def add_result(ref: str):
     case = _case_or_404(ref)
@@ -148,31 +104,10 @@ def add_result(ref: str):
     return redirect(url_for(".case", ref=ref) + "#results", 303)
 
 
-def download_name(ref: str, doc) -> str:
-    """A result file's download name: never the uploader's, always the detected type's extension."""
-    return f"{ref}-{doc.title}.{doc.kind}"
-
-
-def send_result(ref: str, token: str):
-    """The case's result document ``token`` as a download (staff and the applicant share this)."""
-    case = store().get_application(ref)
-    if case is None:
-        abort(404)
-    for doc in store().results_of(case.id):
-        if doc.token == token:
-            return uploads.send_upload(results_dir(), doc.stored_name, download_name(ref, doc))
-    abort(404)
-
-
 @bp.get("/applications/<ref>/results/<token>")
 def result_file(ref: str, token: str):
     log.info("result document of %s downloaded by %s", ref, auth.current_user().name)
     return send_result(ref, token)
-
-
-def discard_result(doc: dict | None) -> None:
-    if doc:
-        uploads.discard(results_dir(), [doc["stored_name"]])
 
 
 # ---------------------------------------------------------------- follow-up items: merge, reopen, 回访满意度

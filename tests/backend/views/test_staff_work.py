@@ -15,12 +15,12 @@ from forms_backend import create_app
 from forms_backend.auth import hash_password
 from forms_backend.jobs import run_digest
 from forms_backend.mail.compose import compose_digest
-from forms_backend.mail.transport import deliver_due
+from forms_backend.mail.delivery import deliver_due
 from forms_backend.settings import SettingsError
 from forms_backend.storage import Storage
 from forms_backend.workdays import local_today
 
-from .conftest import (METERING, PDF, Applicant, Staff, config, csrf_token, make_application, page_token, set_time,
+from ..conftest import (METERING, PDF, Applicant, Staff, config, csrf_token, make_application, page_token, set_time,
                        track)
 
 
@@ -173,7 +173,7 @@ def test_guide_serve_warns_about_the_staff_address_at_start_up(tmp_path, monkeyp
 
     from site_builder.cli import main
 
-    from .conftest import FIXTURE
+    from ..conftest import FIXTURE
 
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
