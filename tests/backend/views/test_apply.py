@@ -175,7 +175,7 @@ def test_backend_pages_carry_the_edition_line_of_a_draft_guide(client, tmp_path)
     from forms_backend import create_app
 
     from ..conftest import copy_project
-    from .conftest import FIXTURE, config
+    from ..conftest import FIXTURE, config
 
     # The fixture guide is fully confirmed: no edition line.
     assert "征求意见稿" not in client.get("/apply/").get_data(as_text=True)

@@ -405,7 +405,7 @@ def test_guide_check_warns_about_an_application_service_without_days():
 
     from site_builder.cli import main
 
-    from .conftest import FIXTURE
+    from ..conftest import FIXTURE
     result = CliRunner().invoke(main, ["check", "--project", str(FIXTURE)])
     assert result.exit_code == 0  # a warning: --strict would fail
     lines = [line for line in result.output.splitlines() if "has no 'days'" in line]
@@ -435,8 +435,8 @@ def test_cases_without_a_time_limit_are_counted_apart(staff, storage):
 
 
 def test_per_service_export_has_one_column_per_form_field(staff, app, storage):
-    from .conftest import DRUG
-    from .conftest import pdf_file
+    from ..conftest import DRUG
+    from ..conftest import pdf_file
     ref = Applicant(app.test_client(), "drug-testing").apply(DRUG, {"f_spec_sheet": pdf_file()})
     r = staff.get("/staff/exports/service/drug-testing.csv")
     assert r.status_code == 200 and "applications-drug-testing-" in r.headers["Content-Disposition"]

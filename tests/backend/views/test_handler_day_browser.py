@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from .conftest import ARTIFACTS, METERING, PDF, STAFF_PASSWORD, Applicant
+from ..conftest import ARTIFACTS, METERING, PDF, STAFF_PASSWORD, Applicant
 
 pytestmark = pytest.mark.browser
 
