@@ -174,7 +174,7 @@ def test_honeypot_refuses_the_post_and_keeps_no_file(client, app, storage):
 def test_backend_pages_carry_the_edition_line_of_a_draft_guide(client, tmp_path):
     from forms_backend import create_app
 
-    from ..conftest import copy_project
+    from ...conftest import copy_project
     from ..conftest import FIXTURE, config
 
     # The fixture guide is fully confirmed: no edition line.
