@@ -53,11 +53,13 @@ $(STAMP): pyproject.toml
 bench: setup
 	$(VENV)/bin/python benchmarks/build_scale.py
 	$(VENV)/bin/python benchmarks/submit_load.py
+	$(VENV)/bin/python benchmarks/console_scale.py
 
 # What CI runs: proves the benchmark scripts work; timings are printed, never asserted.
 bench-small: setup
 	$(VENV)/bin/python benchmarks/build_scale.py --sizes 10,20
 	$(VENV)/bin/python benchmarks/submit_load.py --seconds 3 --concurrency 4
+	$(VENV)/bin/python benchmarks/console_scale.py --n 2000 --repeat 1
 
 clean:
 	rm -rf site .guide-build examples/*/site examples/*/.guide-build test-artifacts

@@ -1,5 +1,5 @@
 """Background work of each process: send queued mail when woken (or every 30 s), tidy hourly
-(stale drafts, orphaned uploads, ended staff sessions), and queue the staff's daily digest.
+(stale drafts, orphaned uploads, ended staff sessions, day-old export files), and queue the staff's daily digest.
 
 The digest is a once-a-day job (``Storage.daily_job``): whichever process runs first after
 ``GUIDE_DIGEST_HOUR`` (local time) queues it to the duty address, the others find it done."""
@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 from zoneinfo import ZoneInfo
+from pathlib import Path
 
 from flask import Flask
 
@@ -17,6 +18,7 @@ from . import uploads
 from .addresses import duty_address
 from .auth import MAX_SESSION_HOURS
 from .mail.compose import compose_digest
+from .export_jobs import ExportJobs
 from .mail.delivery import deliver_due
 from .storage import iso, utcnow
 
@@ -34,6 +36,7 @@ def housekeeping(app: Flask) -> None:
     uploads.discard(folder, guide.storage.purge())
     uploads.discard(folder, uploads.orphans(folder, guide.storage.upload_known))
     guide.storage.purge_staff_sessions(iso(utcnow() - dt.timedelta(hours=MAX_SESSION_HOURS)))
+    ExportJobs(Path(app.config["GUIDE_DATA_DIR"]) / "exports").purge()
 
 
 class Background:

@@ -8,7 +8,8 @@ recorded by sqlite-utils' ``Migrations`` (``migrations.py``).
 
 One module per table or area, each a mixin of ``Storage`` over ``core.StoreBase``: ``drafts``,
 ``applications``, ``mail_queue``, ``queue``, ``archive``, ``accounts``, ``ratings``,
-``page_feedback``, ``suggestions``, ``issues``, ``results``, ``statistics``, ``console``; ``records`` holds the
+``page_feedback``, ``suggestions``, ``issues``, ``results``, ``statistics`` (aggregates in SQL), ``console``,
+``exports`` (rows streamed on a read connection of their own, the paged catalogue); ``records`` holds the
 dataclasses returned, ``errors`` the named errors, ``common`` small helpers.
 
 This module is the seam for moving to another database: views never see SQL or rows, only
@@ -16,11 +17,12 @@ the dataclasses and dicts returned here.
 """
 from __future__ import annotations
 
-from .common import REF_ALPHABET, SAFE_SQLITE, iso, sqlite_is_safe, utcnow
+from .common import REF_ALPHABET, SAFE_SQLITE, archive_no, iso, sqlite_is_safe, utcnow
 from .core import check_copy
 from .errors import (ApplicationNotFound, BadTransition, DatabaseCorrupt, DraftNotFound, IssueClosed, IssueNotFound,
                      LastAdmin, NotClosed, StaleSubmission, StatusChanged, StorageError, UserExists, UserNotFound,
                      VoteNotFound)
+from .exports import ExportFilter
 from .migrations import migrations
 from .records import (ApplicationRecord, ConsoleCounts, Contact, Draft, Event, Issue, IssueNote, NewUpload, QueuedMail,
                       QueueFilter, QueueRow, Rating, ResultDocument, StaffSession, StaffUser, Submitted, Suggestion,
@@ -28,7 +30,7 @@ from .records import (ApplicationRecord, ConsoleCounts, Contact, Draft, Event, I
 from .store import Storage
 
 __all__ = [
-    "Storage", "migrations", "check_copy",
+    "Storage", "migrations", "check_copy", "ExportFilter",
     # errors
     "ApplicationNotFound", "BadTransition", "DatabaseCorrupt", "DraftNotFound", "IssueClosed", "IssueNotFound",
     "LastAdmin", "NotClosed", "StaleSubmission", "StatusChanged", "StorageError", "UserExists", "UserNotFound", "VoteNotFound",
@@ -36,5 +38,5 @@ __all__ = [
     "ApplicationRecord", "ConsoleCounts", "Contact", "Draft", "Event", "Issue", "IssueNote", "NewUpload", "QueuedMail", "QueueFilter",
     "QueueRow", "Rating", "ResultDocument", "StaffSession", "StaffUser", "Submitted", "Suggestion", "SuggestionStatus",
     # helpers
-    "REF_ALPHABET", "SAFE_SQLITE", "iso", "sqlite_is_safe", "utcnow",
+    "REF_ALPHABET", "SAFE_SQLITE", "archive_no", "iso", "sqlite_is_safe", "utcnow",
 ]

@@ -1,7 +1,7 @@
 """The enterprise archive: enterprises by code or name, the yearly catalogue (归档文件目录)."""
 from __future__ import annotations
 
-from .common import archive_no, like
+from .common import like
 from .core import StoreBase
 
 __all__ = ["ArchiveStore"]
@@ -18,22 +18,6 @@ class ArchiveStore(StoreBase):
             "sum(archive_year IS NOT NULL) AS archived FROM applications a "
             "WHERE uscc = ? OR org_name LIKE ? ESCAPE '\\' GROUP BY uscc ORDER BY max(id) DESC LIMIT ?",
             (query.upper(), like(query), limit))
-
-    def catalogue(self, *, year: int | None = None, uscc: str | None = None) -> list[dict]:
-        """Archived cases in archive-number order: the 归档文件目录 (seed 001, 9.4)."""
-        where, params = ["archive_year IS NOT NULL"], []
-        if year is not None:
-            where.append("archive_year = ?")
-            params.append(year)
-        if uscc:
-            where.append("uscc = ?")
-            params.append(uscc)
-        rows = self._dicts("SELECT archive_year AS year, archive_seq AS seq, ref, service_name, org_name, uscc, submitted_at, "
-                         "closed_at, status FROM applications WHERE " + " AND ".join(where) +
-                         " ORDER BY archive_year, archive_seq", params)
-        for d in rows:
-            d["archive_no"] = archive_no(d["year"], d["seq"])
-        return rows
 
     def archive_years(self) -> list[tuple[int, int]]:
         return [tuple(r) for r in self._all("SELECT archive_year, count(*) FROM applications "

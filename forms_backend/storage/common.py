@@ -48,8 +48,8 @@ def new_ref(db: Database, prefix: str, yymm: str, table: str = "applications") -
     raise StorageError("no free reference number after 50 tries")
 
 
-def between(column: str, since: str | None, until: str | None) -> tuple[str, list]:
-    """A WHERE clause (or '') keeping ``since <= column < until``, with its parameters."""
+def range_terms(column: str, since: str | None, until: str | None) -> tuple[list[str], list]:
+    """The terms (to join with AND) keeping ``since <= column < until``, with their parameters."""
     where, params = [], []
     if since:
         where.append(f"{column} >= ?")
@@ -57,7 +57,19 @@ def between(column: str, since: str | None, until: str | None) -> tuple[str, lis
     if until:
         where.append(f"{column} < ?")
         params.append(until)
-    return ((" WHERE " + " AND ".join(where)) if where else ""), params
+    return where, params
+
+
+def where_sql(terms: Iterable[str]) -> str:
+    """' WHERE a AND b' (or '' without terms)."""
+    terms = list(terms)
+    return (" WHERE " + " AND ".join(terms)) if terms else ""
+
+
+def between(column: str, since: str | None, until: str | None) -> tuple[str, list]:
+    """A WHERE clause (or '') keeping ``since <= column < until``, with its parameters."""
+    where, params = range_terms(column, since, until)
+    return where_sql(where), params
 
 
 def sql_list(values: Iterable[str]) -> str:

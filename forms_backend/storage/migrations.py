@@ -309,3 +309,19 @@ def m0005_staff_work(db: Database) -> None:
         "CREATE TABLE jobs (name TEXT PRIMARY KEY, last_run TEXT NOT NULL)",
     ):
         db.execute(sql)
+
+
+@migrations(name="0006_console_indexes")
+def m0006_console_indexes(db: Database) -> None:
+    # The console's date ranges and statistics read by these (100,000 applications:
+    # benchmarks/console_scale.py) instead of scanning the tables; ratings had no index on
+    # their application, which every queue row looks up.
+    for sql in (
+        "CREATE INDEX IF NOT EXISTS applications_submitted ON applications(submitted_at)",
+        "CREATE INDEX IF NOT EXISTS ratings_created ON ratings(created_at)",
+        "CREATE INDEX IF NOT EXISTS ratings_application ON ratings(application_id, current)",
+        "CREATE INDEX IF NOT EXISTS issues_opened ON issues(opened_at)",
+        "CREATE INDEX IF NOT EXISTS page_feedback_created ON page_feedback(created_at)",
+        "CREATE INDEX IF NOT EXISTS suggestions_created ON suggestions(created_at)",
+    ):
+        db.execute(sql)

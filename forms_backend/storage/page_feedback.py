@@ -46,6 +46,3 @@ class PageFeedbackStore(StoreBase):
             rows = list(self.db.query(f"SELECT page, helpful, comment, created_at FROM page_feedback {where} "
                                       f"ORDER BY id DESC LIMIT ? OFFSET ?", (*params, limit, offset)))
         return rows, total
-
-    def export_page_feedback(self) -> list[dict]:
-        return self._dicts("SELECT page, helpful, comment, created_at FROM page_feedback ORDER BY id")

@@ -1,7 +1,6 @@
 """The staff queue: filtering, sorting and exporting applications."""
 from __future__ import annotations
 
-import json
 
 from ..vocabulary import FINAL_STATUSES, NO_ASSIGNEE
 from .common import archive_no, like, sql_list
@@ -73,16 +72,3 @@ class QueueStore(StoreBase):
                 f"{self._SCORE}, a.assignee FROM applications a{where} ORDER BY {order}, a.id DESC LIMIT ? OFFSET ?",
                 (*params, limit, offset)).fetchall()
         return [QueueRow(*r[:10], archive_no(r[10], r[11]), r[12], r[13], r[14]) for r in rows], total
-
-    def export_applications(self, f: QueueFilter) -> list[dict]:
-        where, params = self._queue_where(f)
-        rows = self._dicts(
-            f"SELECT a.ref, a.service_name, a.status, a.org_name, a.uscc, a.contact_name, a.phone, a.email, "
-            f"a.submitted_at, a.updated_at, a.due_at, a.closed_at, a.archive_year, a.archive_seq, a.answers, "
-            f"{self._LAST_CONTACT} AS last_contact_at, {self._SCORE} AS score, a.assignee FROM applications a{where} "
-            f"ORDER BY a.id",
-            params)
-        for d in rows:
-            d["answers"] = json.loads(d["answers"])
-            d["archive_no"] = archive_no(d.pop("archive_year"), d.pop("archive_seq"))
-        return rows

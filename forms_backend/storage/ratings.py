@@ -94,9 +94,3 @@ class RatingsStore(StoreBase):
                 f"FROM ratings r JOIN applications a ON a.id = r.application_id{sql_where} "
                 f"ORDER BY r.id DESC LIMIT ? OFFSET ?", (*params, limit, offset)))
         return rows, total
-
-    def export_ratings(self) -> list[dict]:
-        return self._dicts(
-            "SELECT a.ref, a.service_name, a.org_name, a.uscc, r.score, r.q_guide, r.q_process, r.q_materials, "
-            "r.q_interface, r.comment, r.created_at, r.current FROM ratings r "
-            "JOIN applications a ON a.id = r.application_id ORDER BY r.id")

@@ -7,6 +7,7 @@ from .archive import ArchiveStore
 from .console import ConsoleStore
 from .core import StoreBase
 from .drafts import DraftsStore
+from .exports import ExportsStore
 from .issues import IssuesStore
 from .mail_queue import MailQueueStore
 from .page_feedback import PageFeedbackStore
@@ -20,5 +21,6 @@ __all__ = ["Storage"]
 
 
 class Storage(DraftsStore, ApplicationsStore, MailQueueStore, QueueStore, ArchiveStore, AccountsStore, RatingsStore,
-              PageFeedbackStore, SuggestionsStore, IssuesStore, ResultsStore, StatisticsStore, ConsoleStore, StoreBase):
+              PageFeedbackStore, SuggestionsStore, IssuesStore, ResultsStore, StatisticsStore, ConsoleStore, ExportsStore,
+              StoreBase):
     """One SQLite database file, opened once per process, with the queries of every area."""

@@ -65,9 +65,3 @@ class SuggestionsStore(StoreBase):
             return None
         status = "closed" if row[4] == "closed" else ("in_progress" if row[5] or row[8] else "received")
         return SuggestionStatus(row[0], row[1], row[2], row[3], status, row[6], row[7] if row[4] == "closed" else None)
-
-    def export_suggestions(self) -> list[dict]:
-        return self._dicts(
-            "SELECT s.ref, s.kind, s.service_name, s.related_ref, s.body, s.name, s.org_name, s.phone, s.email, "
-            "s.created_at, i.status, i.owner, i.first_contact_due, i.first_contact_at, i.rectify_due, i.closed_at, "
-            "i.outcome, i.told_via FROM suggestions s LEFT JOIN issues i ON i.suggestion_id = s.id ORDER BY s.id")

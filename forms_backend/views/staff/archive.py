@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
-from ...storage import QueueFilter
-from .base import followup_cutoff, store, guide_today, bp
+from ...storage import QueueFilter, archive_no
+from .base import bp, followup_cutoff, guide_today, paging, store
 
 @bp.get("/archive")
 def archive():
@@ -23,9 +23,17 @@ def enterprise(uscc: str):
                            org_name=rows[-1].org_name, today=guide_today().isoformat(), cutoff=followup_cutoff())
 
 
+CATALOGUE_PAGE = 500  # rows per printed page of the 归档文件目录
+
+
 @bp.get("/archive/catalogue/<int:year>")
 def catalogue(year: int):
-    rows = store().catalogue(year=year)
-    return render_template("staff/catalogue.html", year=year, rows=rows)
+    if not 1900 <= year <= 2200:
+        abort(404)
+    page = max(1, min(request.args.get("page", 1, type=int), 100000))
+    rows, total = store().catalogue(year=year, limit=CATALOGUE_PAGE, offset=(page - 1) * CATALOGUE_PAGE)
+    span = store().archive_span(year)
+    return render_template("staff/catalogue.html", year=year, rows=rows, span=span, first_index=(page - 1) * CATALOGUE_PAGE,
+                           pages=paging(total, page, size=CATALOGUE_PAGE), archive_no=archive_no)
 
 

@@ -71,8 +71,8 @@ def followup_cutoff() -> str:
     return iso(utcnow() - dt.timedelta(days=current_app.config["GUIDE_FOLLOWUP_DAYS"]))
 
 
-def paging(total: int, page: int) -> dict:
-    count = max(1, math.ceil(total / PAGE_SIZE))
+def paging(total: int, page: int, *, size: int = PAGE_SIZE) -> dict:
+    count = max(1, math.ceil(total / size))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
 
     def link(n: int) -> str:

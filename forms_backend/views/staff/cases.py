@@ -47,8 +47,10 @@ def queue():
 @bp.get("/followup")
 def followup():
     f = QueueFilter(overdue="followup", followup_cutoff=followup_cutoff())
-    rows, total = store().search_applications(f, sort="contact", descending=False, limit=500)
-    return render_template("staff/followup.html", rows=rows, total=total,
+    page = max(1, min(request.args.get("page", 1, type=int), 100000))
+    rows, total = store().search_applications(f, sort="contact", descending=False, limit=PAGE_SIZE,
+                                              offset=(page - 1) * PAGE_SIZE)
+    return render_template("staff/followup.html", rows=rows, total=total, pages=paging(total, page),
                            days=current_app.config["GUIDE_FOLLOWUP_DAYS"])
 
 

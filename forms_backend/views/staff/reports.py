@@ -4,55 +4,117 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import (Response, abort, current_app, redirect, render_template, request, send_file,
+                   stream_with_context, url_for)
 
 from ... import auth
 from ...context import current_guide
+from ...export_jobs import ExportJobs
+from ...forms.display import human_size
 from ...forms.staff import RangeForm
 from ...reports import exports, stats
-from ...storage import QueueFilter
-from .base import followup_cutoff, queue_filter, store, guide_today, utc_bounds, guide_zone, bp
+from ...storage import ExportFilter, QueueFilter, archive_no
+from ...vocabulary import RATING_QUESTIONS
+from .base import (bp, followup_cutoff, guide_today, guide_zone, queue_filter, service_options, store,
+                   utc_bounds)
 
 log = logging.getLogger(__name__)
 
 EXPORTS = {"applications": "申请", "ratings": "评价", "feedback": "页面反馈", "suggestions": "意见箱",
            "catalogue": "档案目录"}
+# An XLSX of more rows than this is built in the background (a few seconds of openpyxl);
+# smaller ones, and every CSV (streamed as it is read), are sent by the request itself.
+XLSX_IN_REQUEST_ROWS = 5000
 
-def _export_rows(what: str) -> tuple[list[str], list[list]]:
-    """The rows of one export (the filters come from the query string); columns by ``reports.exports``."""
+
+def _export_source(what: str):
+    """(rows counted, a function giving the export's columns and row iterator) for the query string."""
     storage, zone = store(), guide_zone()
     if what == "applications":
         form = current_guide().extra_forms["queue"](formdata=request.args)
         form.validate()
-        return exports.applications_table(storage.export_applications(queue_filter(form)), zone)
-    if what == "ratings":
-        return exports.ratings_table(storage.export_ratings(), zone)
-    if what == "feedback":
-        return exports.page_feedback_table(storage.export_page_feedback(), zone)
-    if what == "suggestions":
-        return exports.suggestions_table(storage.export_suggestions(), zone)
-    # catalogue: one year (?year=) or one enterprise (?uscc=), else everything archived
-    year = request.args.get("year", type=int)
-    uscc = (request.args.get("uscc") or "").upper()[:18] or None
-    return exports.catalogue_table(storage.catalogue(year=year, uscc=uscc), zone)
+        f = queue_filter(form)
+        return storage.count_export_applications(f), lambda: exports.applications_table(storage.iter_applications(f), zone)
+    form = current_guide().extra_forms["ratings"](formdata=request.args)  # service + date range
+    form.validate()
+    since, until = utc_bounds(form.value("date_from"), form.value("date_to"))
+    f = ExportFilter(since=since, until=until, service_id=form.value("service"))
+    if what == "catalogue":  # one year (?year=) or one enterprise (?uscc=), else everything archived
+        year = request.args.get("year", type=int)
+        year = year if year is not None and 1900 <= year <= 2200 else None
+        uscc = (request.args.get("uscc") or "").upper()[:18] or None
+        return (storage.count_export("catalogue", f, year=year, uscc=uscc),
+                lambda: exports.catalogue_table(storage.iter_catalogue(year=year, uscc=uscc,
+                                                                       service_id=f.service_id), zone))
+    table = {"ratings": (storage.iter_ratings, exports.ratings_table),
+             "feedback": (storage.iter_page_feedback, exports.page_feedback_table),
+             "suggestions": (storage.iter_suggestions, exports.suggestions_table)}[what]
+    return storage.count_export(what, f), lambda: table[1](table[0](f), zone)
+
+
+def _jobs() -> ExportJobs:
+    return ExportJobs(Path(current_app.config["GUIDE_DATA_DIR"]) / "exports")
 
 
 @bp.get("/exports")
 def exports_page():
+    form = current_guide().extra_forms["ratings"](formdata=request.args)
+    form.validate()
+    query = urlencode({k: v for k, v in request.args.items() if k in ("service", "date_from", "date_to") and v
+                       and not form[k].errors})
     guide = current_guide()
-    return render_template("staff/exports.html", exports=EXPORTS, years=store().archive_years(),
-                           services=[guide.project.services[sid] for sid in guide.forms])
+    return render_template("staff/exports.html", exports=EXPORTS, years=store().archive_years(), form=form,
+                           query=query, service_options=service_options(), xlsx_rows=XLSX_IN_REQUEST_ROWS,
+                           services=[guide.project.services[sid] for sid in guide.forms], errors=form.error_list())
 
 
 @bp.get("/exports/<any(applications, ratings, feedback, suggestions, catalogue):what>.<any(csv, xlsx):fmt>")
 def export(what: str, fmt: str):
-    columns, rows = _export_rows(what)
-    data = exports.render(fmt, columns, rows, sheet=EXPORTS[what])
-    name = f"{what}-{guide_today().isoformat()}.{fmt}"
-    log.info("export %s (%d rows) by %s", name, len(rows), auth.current_user().name)
-    return Response(data, mimetype=exports.CONTENT_TYPES[fmt].split(";")[0],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Content-Type": exports.CONTENT_TYPES[fmt]})
+    count, table = _export_source(what)
+    return _send(f"{what}-{guide_today().isoformat()}.{fmt}", fmt, count, table, sheet=EXPORTS[what])
+
+
+def _send(name: str, fmt: str, count: int, table, *, sheet: str):
+    """The export as a streamed CSV, an XLSX made in the request, or a background XLSX job."""
+    user = auth.current_user().name
+    log.info("export %s (%d rows) by %s", name, count, user)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Content-Type": exports.CONTENT_TYPES[fmt]}
+    columns, rows = table()
+    if fmt == "csv":
+        return Response(stream_with_context(exports.iter_csv(columns, rows)),
+                        mimetype=exports.CONTENT_TYPES[fmt].split(";")[0], headers=headers)
+    if count <= XLSX_IN_REQUEST_ROWS:
+        data = exports.render(fmt, columns, rows, sheet=sheet)
+        return Response(data, mimetype=exports.CONTENT_TYPES[fmt].split(";")[0], headers=headers)
+    token = _jobs().start(owner=user, name=name,
+                          write=lambda path: exports.write_xlsx(path, columns, rows, sheet=sheet))
+    return redirect(url_for(".export_job", token=token), 303)
+
+
+def _own_job(token: str):
+    job = _jobs().get(token)
+    user = auth.current_user()
+    if job is None or (job.owner != user.name and not user.is_admin):
+        abort(404)
+    return job
+
+
+@bp.get("/exports/jobs/<token>")
+def export_job(token: str):
+    return render_template("staff/export_job.html", job=_own_job(token), human_size=human_size)
+
+
+@bp.get("/exports/jobs/<token>/file")
+def export_file(token: str):
+    job = _own_job(token)
+    if job.state != "ready":
+        abort(404)
+    log.info("export %s downloaded by %s", job.name, auth.current_user().name)
+    return send_file(_jobs().file(token), mimetype=exports.CONTENT_TYPES["xlsx"], as_attachment=True,
+                     download_name=job.name)
 
 
 @bp.get("/exports/service/<service_id>.<any(csv, xlsx):fmt>")
@@ -67,16 +129,34 @@ def export_service(service_id: str, fmt: str):
     form.validate()
     f = queue_filter(form)
     f.service_id = service_id
-    columns, rows = exports.service_applications_table(store().export_applications(f), fields, guide_zone())
-    data = exports.render(fmt, columns, rows, sheet=guide.project.services[service_id].name)
-    name = f"applications-{service_id}-{guide_today().isoformat()}.{fmt}"
-    log.info("export %s (%d rows) by %s", name, len(rows), auth.current_user().name)
-    return Response(data, mimetype=exports.CONTENT_TYPES[fmt].split(";")[0],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Content-Type": exports.CONTENT_TYPES[fmt]})
+    storage, zone = store(), guide_zone()
+    return _send(f"applications-{service_id}-{guide_today().isoformat()}.{fmt}", fmt,
+                 storage.count_export_applications(f),
+                 lambda: exports.service_applications_table(storage.iter_applications(f), fields,
+                                                            storage.answer_fields(f), zone),
+                 sheet=guide.project.services[service_id].name)
 
 
 # ---------------------------------------------------------------- statistics and the yearly report
+
+def _figures(first: dt.date, last: dt.date) -> dict:
+    """The period's aggregates from the storage (SQL), in the guide's time zone and calendar."""
+    storage, zone = store(), guide_zone()
+    since, until = utc_bounds(first, last)
+    shift = stats.day_shift(zone, first, last)
+    if shift is None:
+        storage.use_zone(zone)
+    ordinals = stats.workday_ordinals(current_guide().calendar.get(), first, max(last, guide_today()))
+    return {
+        "by_month": storage.applications_by_service_month(since, until, shift),
+        "status": storage.applications_by_status(since, until),
+        "summary": storage.applications_summary(since, until, shift),
+        "days": stats.completion_days(storage.completion_histogram(since, until, shift, ordinals)),
+        "ratings": storage.ratings_by_service_score(since, until),
+        "pages": storage.page_feedback_by_page(since, until),
+        "since": since, "until": until, "shift": shift,
+    }
+
 
 @bp.get("/stats")
 def statistics():
@@ -87,19 +167,17 @@ def statistics():
     last = form.value("date_to") or today
     if last < first:
         first, last = last, first
-    since, until = utc_bounds(first, last)
     storage = store()
     followup_overdue = storage.search_applications(QueueFilter(overdue="followup", followup_cutoff=followup_cutoff()),
                                                    limit=1)[1]
-    apps = storage.stats_applications(since, until)
+    f = _figures(first, last)
     charts = stats.charts_for(
-        apps=apps, ratings=storage.stats_ratings(since, until),
-        pages=storage.page_feedback_by_page(since, until), overdue=storage.count_open_issues_overdue(today.isoformat()),
-        followup_overdue=followup_overdue, followup_days=current_app.config["GUIDE_FOLLOWUP_DAYS"],
-        calendar=current_guide().calendar.get(), zone=guide_zone(), first=first, last=last)
-    within, with_due = stats.on_time(apps, guide_zone())
+        by_month=f["by_month"], status=f["status"], days=f["days"], ratings=f["ratings"], pages=f["pages"],
+        overdue=storage.count_open_issues_overdue(today.isoformat()), followup_overdue=followup_overdue,
+        followup_days=current_app.config["GUIDE_FOLLOWUP_DAYS"], first=first, last=last)
+    summary = f["summary"]
     return render_template("staff/stats.html", form=form, charts=charts, first=first, last=last,
-                           on_time=(within, with_due), no_limit=storage.count_closed_without_limit(since, until),
+                           on_time=(summary["within"], summary["with_due"]), no_limit=summary["without_due"],
                            percent=stats.percent, errors=form.error_list())
 
 
@@ -113,39 +191,31 @@ def report(year: int):
     if not 2000 <= year <= 2100:
         abort(404)
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    since, until = utc_bounds(first, last)
-    storage, zone, calendar = store(), guide_zone(), current_guide().calendar.get()
-    apps = storage.stats_applications(since, until)
-    ratings = storage.stats_ratings(since, until)
-    days = stats.completion_days(apps, calendar, zone)
-    all_days = [d for ds in days.values() for d in ds]
-    within, with_due = stats.on_time(apps, zone)
-    issues_rows = storage.stats_issues(since, until)
-    scores = [r["score"] for r in ratings]
+    storage, zone = store(), guide_zone()
+    f = _figures(first, last)
+    since, until, shift = f["since"], f["until"], f["shift"]
+    summary = f["summary"]
+    outcomes, outcomes_total = storage.closed_issue_outcomes(since, until)
     data = {
-        "applications": len(apps),
-        "enterprises": len({a["uscc"] for a in apps}),
-        "status": stats.status_mix(apps),
+        "applications": summary["applications"],
+        "enterprises": summary["enterprises"],
+        "status": stats.status_mix(f["status"]),
         "per_service": sorted(((name, sum(counts)) for name, counts in
-                               stats.per_service_month(apps, zone, stats.months_between(first, last))),
+                               stats.per_service_month(f["by_month"], stats.months_between(first, last))),
                               key=lambda kv: -kv[1]),
-        "median_days": stats.median(all_days) if all_days else None,
-        "on_time": (within, with_due),
-        "no_limit": storage.count_closed_without_limit(since, until),
+        "median_days": stats.histogram_median(stats.merged(f["days"].values())),
+        "on_time": (summary["within"], summary["with_due"]),
+        "no_limit": summary["without_due"],
         "contacts": storage.stats_contacts(since, until),
-        "ratings": len(ratings),
-        "distribution": stats.score_distribution(ratings),
-        "good_rate": stats.good_rate(scores),
-        "average": sum(scores) / len(scores) if scores else None,
-        "score_per_service": stats.score_per_service(ratings),
-        "questions": stats.question_yes_rates(ratings),
-        "issues": stats.issues_summary(issues_rows, guide_today().isoformat(), zone),
-        "outcomes": [i for i in issues_rows if i["status"] == "closed" and i["outcome"]],
-        "pages": stats.page_no_rates(storage.page_feedback_by_page(since, until), limit=10),
-        "archived": [n for y, n in storage.archive_years() if y == year],
-        "catalogue": storage.catalogue(year=year),
+        **stats.rating_totals(f["ratings"]),
+        "distribution": stats.score_distribution(f["ratings"]),
+        "score_per_service": stats.score_per_service(f["ratings"]),
+        "questions": stats.question_yes_rates(storage.rating_answers(since, until,
+                                                                     [q for q, _ in RATING_QUESTIONS])),
+        "issues": storage.issues_summary(since, until, guide_today().isoformat(), shift),
+        "outcomes": outcomes, "outcomes_total": outcomes_total,
+        "pages": stats.page_no_rates(f["pages"], limit=10),
+        "archive": storage.archive_span(year),
     }
     return render_template("staff/report.html", year=year, data=data, percent=stats.percent,
-                           generated=dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M"))
-
-
+                           archive_no=archive_no, generated=dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M"))
