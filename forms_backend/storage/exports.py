@@ -69,8 +69,9 @@ class ExportsStore(StoreBase):
         """Every (field id, label) found in the answers of the applications ``f`` selects, in first-seen order."""
         where, params = self._queue_where(f)
         return [tuple(r) for r in self._all(
-            f"SELECT json_extract(j.value, '$.id') AS id, json_extract(j.value, '$.label') "
-            f"FROM applications a, json_each(a.answers) j{where} GROUP BY id ORDER BY min(a.id), min(j.key)", params)]
+            f"SELECT json_extract(j.value, '$.id') AS field, json_extract(j.value, '$.label') "
+            f"FROM applications a, json_each(a.answers) j{where} GROUP BY field ORDER BY min(a.id), min(j.key)",
+            params)]
 
     def iter_applications(self, f: QueueFilter) -> Iterator[dict]:
         sql, params = self._applications_sql(f)
