@@ -17,7 +17,7 @@ from forms_backend.reports import stats
 from forms_backend.views.staff import reports as report_views
 from forms_backend.workdays import Calendar
 
-from .conftest import Staff, make_application, set_time
+from ..conftest import Staff, make_application, set_time
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
