@@ -325,3 +325,19 @@ def m0006_console_indexes(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS suggestions_created ON suggestions(created_at)",
     ):
         db.execute(sql)
+
+
+@migrations(name="0007_console_covering_indexes")
+def m0007_console_covering_indexes(db: Database) -> None:
+    # Measured at 100,000 applications (benchmarks/console_scale.py): the statistics read the
+    # period's rows from one covering index instead of the table (whose rows carry the answers),
+    # and the navigation's counts on every console page find open cases by due date and new
+    # ones by status without a scan (33 ms -> 13 ms a page).
+    for sql in (
+        "DROP INDEX IF EXISTS applications_submitted",
+        "CREATE INDEX applications_period ON applications(submitted_at, service_name, status, closed_at, due_at, "
+        "uscc)",
+        "CREATE INDEX applications_status ON applications(status)",
+        "CREATE INDEX applications_open_due ON applications(due_at) WHERE status NOT IN ('completed', 'rejected')",
+    ):
+        db.execute(sql)
