@@ -1,0 +1,78 @@
+"""`guide db`: online backup and integrity check of the SQLite database."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .options import db_option, project_option, settings_overrides
+
+__all__ = ["db"]
+
+
+@click.group()
+def db() -> None:
+    """Database maintenance: online backup and integrity check."""
+
+
+def _open_existing(project: Path, db_path: Path | None):
+    from ..settings import SettingsError, resolve
+    from ..storage import Storage
+
+    try:
+        path = resolve(settings_overrides(project, db_path))["GUIDE_DB"]
+    except SettingsError as exc:
+        raise click.UsageError(str(exc))
+    if not path.is_file():
+        raise click.ClickException(f"no database at {path} (start the app once, or pass --db PATH)")
+    return Storage(path, migrate=False)
+
+
+@db.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+@db_option
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def backup(file: Path, project: Path, db_path: Path | None, force: bool) -> None:
+    """Copy the live database to FILE (consistent while the app keeps running)."""
+    if file.exists() and not force:
+        raise click.ClickException(f"{file} exists; pass --force to replace it")
+    from ..storage import check_copy
+
+    storage = _open_existing(project, db_path)
+    try:
+        storage.backup(file)
+    finally:
+        storage.close()
+    problems, applications = check_copy(file)
+    if problems:
+        click.echo(f"error: the backup failed its check: {'; '.join(problems[:3])}", err=True)
+        sys.exit(1)
+    click.echo(f"backed up to {file} ({file.stat().st_size} bytes, {applications} applications)",
+               err=True)
+
+
+@db.command()
+@project_option
+@db_option
+def check(project: Path, db_path: Path | None) -> None:
+    """Run SQLite's quick_check and print the SQLite version in use."""
+    import sqlite3
+
+    from ..storage import SAFE_SQLITE, sqlite_is_safe
+
+    storage = _open_existing(project, db_path)
+    try:
+        problems = storage.quick_check()
+    finally:
+        storage.close()
+    click.echo(f"SQLite {sqlite3.sqlite_version}", err=True)
+    if not sqlite_is_safe():
+        click.echo(f"warning: SQLite older than {'.'.join(map(str, SAFE_SQLITE))} has the WAL-reset bug; "
+                   "see the README", err=True)
+    if problems:
+        for p in problems:
+            click.echo(f"error: {p}", err=True)
+        sys.exit(1)
+    click.echo("database ok", err=True)
