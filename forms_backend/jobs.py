@@ -33,7 +33,7 @@ def housekeeping(app: Flask) -> None:
     """Forget stale drafts, delete the files nobody will submit, drop ended staff sessions (hourly)."""
     guide = app.extensions["guide"]
     folder = app.config["UPLOAD_DIR"]
-    uploads.discard(folder, guide.storage.purge())
+    uploads.discard(folder, guide.storage.purge(draft_age=dt.timedelta(days=app.config["GUIDE_DRAFT_DAYS"])))
     uploads.discard(folder, uploads.orphans(folder, guide.storage.upload_known))
     guide.storage.purge_staff_sessions(iso(utcnow() - dt.timedelta(hours=MAX_SESSION_HOURS)))
     ExportJobs(Path(app.config["GUIDE_DATA_DIR"]) / "exports").purge()

@@ -1,6 +1,8 @@
 """Security plumbing: secret key, CSRF, rate limits, proxy headers, response headers, cookies."""
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 import secrets
 from pathlib import Path
@@ -18,7 +20,10 @@ csrf = CSRFProtect()
 LIMITS = {
     "apply.form": "30 per minute; 300 per hour",
     "apply.confirm": "20 per minute; 200 per hour",
+    "apply.saved": "5 per minute; 20 per hour",
+    "apply.resume": "10 per minute; 60 per hour",
     "track.lookup": "10 per minute; 60 per hour",
+    "track.mine": "10 per minute; 60 per hour",
     "auth.login": "5 per minute; 30 per hour",
     "feedback.page_vote": "20 per minute; 200 per hour",
     "feedback.page_comment": "10 per minute; 100 per hour",
@@ -73,6 +78,9 @@ def flask_config(cfg: dict) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": bool(cfg.get("GUIDE_COOKIE_SECURE")),
+        # An applicant's session (which holds the draft tokens) outlives the browser for as long
+        # as drafts are kept; staff sessions are ended on the server (auth.py) long before.
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(days=int(cfg.get("GUIDE_DRAFT_DAYS") or 30)),
         "MAX_CONTENT_LENGTH": int(float(cfg.get("GUIDE_MAX_REQUEST_MB", 30)) * 1024 * 1024),
         # A long form can take a while to fill in.
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,

@@ -48,12 +48,13 @@ SETTINGS: dict[str, tuple[Any, str, str]] = {
     "GUIDE_DUTY_PHONE": ("", "str", "duty officer's mobile number: complaint and bad-rating alerts also go there by "
                          "SMS when GUIDE_SMS_URL is set"),
     "GUIDE_DIGEST_HOUR": (8, "int", "local hour after which the daily digest goes to the duty address (-1: never)"),
+    "GUIDE_DRAFT_DAYS": (30, "int", "days an unsubmitted draft is kept after its last change (and its resume link works)"),
 }
 
 # 意见箱 references start with these letters; application references may not.
 SUGGESTION_PREFIX = "YJ"
 MINIMUM = {"GUIDE_FIRST_CONTACT_DAYS": 0, "GUIDE_RECTIFY_DAYS": 1, "GUIDE_FOLLOWUP_DAYS": 1,
-           "GUIDE_STAFF_IDLE_MINUTES": 1, "GUIDE_TRACK_LINK_DAYS": 1}
+           "GUIDE_STAFF_IDLE_MINUTES": 1, "GUIDE_TRACK_LINK_DAYS": 1, "GUIDE_DRAFT_DAYS": 1}
 
 TRUE = {"1", "true", "yes", "on"}
 ENVIRONMENTS = ("development", "production")

@@ -15,9 +15,10 @@ STATUS_LABELS = {
     "completed": "已办结",
     "needs_info": "需补正材料",
     "rejected": "不予受理",
+    "withdrawn": "已撤回",
 }
 STATUSES = tuple(STATUS_LABELS)
-FINAL_STATUSES = ("completed", "rejected")
+FINAL_STATUSES = ("completed", "rejected", "withdrawn")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "submitted": frozenset({"accepted", "needs_info", "rejected"}),
     "accepted": frozenset({"in_progress", "completed", "needs_info", "rejected"}),
@@ -25,20 +26,23 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "needs_info": frozenset({"accepted", "in_progress", "rejected"}),
     "completed": frozenset(),
     "rejected": frozenset(),
+    "withdrawn": frozenset(),  # only the applicant withdraws, before acceptance (storage.withdraw)
 }
 STATUS_HELP = {
     "submitted": "申请已提交，等待工作人员受理。",
     "accepted": "申请已受理，将按办事指南的时限办理。",
     "in_progress": "正在办理。",
     "completed": "已办结。",
-    "needs_info": "需要补充或更正材料，工作人员会与您联系。",
+    "needs_info": "需要补充或更正材料：请按一次性告知的清单，在补正期限前在线补正。",
     "rejected": "不予受理，工作人员会告知原因。",
+    "withdrawn": "申请人已撤回申请，本申请不再办理。如需办理，请重新提交申请。",
 }
 # What the staff button that moves a case to a status says.
 ACTION_LABELS = {"accepted": "受理", "in_progress": "开始办理", "completed": "办结",
                  "needs_info": "要求补正材料", "rejected": "不予受理"}
 # The note a status change must carry, and what it is called on the form.
-NOTE_REQUIRED = {"needs_info": "需要补正的材料", "rejected": "不予受理的理由"}
+# (需补正材料 carries its list of items and a deadline instead: forms/corrections.py.)
+NOTE_REQUIRED = {"rejected": "不予受理的理由"}
 ACTOR_LABELS = {"applicant": "申请人", "system": "系统"}
 NO_ASSIGNEE = "-"   # the queue filter value for cases without a 承办人
 

@@ -191,6 +191,12 @@ def render_service(project: Project, svc: model.Service, art: FlowArt) -> str:
     )
 
 
+def render_notice(project: Project, svc: model.Service) -> str:
+    """The printable 一次性告知单 of a service: materials, conditions, time limit, fee, where to go."""
+    return _render("notice.md.j2", s=svc, site=project.site,
+                   providers=[project.providers[p] for p in svc.providers if p in project.providers])
+
+
 def render_flow(project: Project, flow: model.Flow, art: FlowArt) -> str:
     return _render("flow.md.j2", f=flow, flow_block=flow_block(flow, art),
                    basis=[project.policies[p] for p in flow.basis if p in project.policies],
@@ -223,7 +229,8 @@ def render_home(project: Project, art: FlowArt) -> str:
     families = [(f, sorted(project.services_in_family(f.id), key=order_key(project)))
                 for f in project.families()]
     basic = project.flows.get(project.site.basic_flow) if project.site.basic_flow else None
-    return _render("home.md.j2", site=project.site, families=families, basic_flow=basic,
+    popular = [project.services[sid] for sid in project.site.popular if sid in project.services]
+    return _render("home.md.j2", site=project.site, families=families, basic_flow=basic, popular=popular,
                    basic_flow_block=flow_block(basic, art, anchor="basic", searchable=False) if basic else "")
 
 
@@ -283,6 +290,7 @@ def render_docs(project: Project, art: FlowArt) -> dict[str, str]:
         docs[f"families/{fam.id}.md"] = render_family(project, fam)
     for svc in project.services.values():
         docs[f"services/{svc.id}.md"] = render_service(project, svc, art)
+        docs[f"services/{svc.id}/notice.md"] = render_notice(project, svc)
     docs["flows/index.md"] = render_flows_index(project)
     for flow in project.flows.values():
         docs[f"flows/{flow.id}.md"] = render_flow(project, flow, art)

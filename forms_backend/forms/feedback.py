@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 
-from ..vocabulary import RATING_QUESTIONS, SCORES, SUGGESTION_KIND_LABELS
+from ..vocabulary import BAD_SCORE, RATING_QUESTIONS, SCORES, SUGGESTION_KIND_LABELS
 from .fields import (HONEYPOT, ChoiceQuestion, Cleaned, MaxLength, Optional, Question, Required, TextareaQuestion,
                      TextQuestion)
 from .messages import message
@@ -100,6 +100,15 @@ class RatingForm(QuestionsMixin, FlaskForm):
         Question("comment", "意见或建议", "textarea", False,
                  "选择“不满意”或“非常不满意”时，请写明原因，便于我们改进。"),
     )
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # A bad rating without a reason cannot be followed up: the reason is required then.
+        if (self.score.data or "").isdigit() and int(self.score.data) <= BAD_SCORE and not self.comment.errors \
+                and not (self.comment.data or "").strip():
+            self.comment.errors = [message("bad_rating_reason")]
+            ok = False
+        return ok
 
     def values(self) -> dict[str, Any]:
         answers = {name: (int(self[name].data) if self[name].data in ("0", "1") else None)

@@ -81,6 +81,33 @@ class Range:
             raise ValidationError(message("too_large", label=field.label.text, max=self.high))
 
 
+class Conditional:
+    """Asked only when another answer has a value (YAML ``show_if``); otherwise not validated and
+    not kept, so a hidden question never blocks the form."""
+
+    def __init__(self, target: str, value: str):
+        self.target, self.value = target, value
+
+    def __call__(self, form, field):
+        data = form[self.target].data
+        if not (self.value in data if isinstance(data, list) else data == self.value):
+            field.errors[:] = []
+            field.process_errors = []
+            field.data = None
+            raise StopValidation()
+
+
+class NotPast:
+    """A date today or later, in the guide's time zone."""
+
+    def __call__(self, form, field):
+        from ..workdays import local_today
+        today = local_today(current_app.config.get("GUIDE_TIMEZONE") or "Asia/Shanghai")
+        if field.data is not None and field.data < today:
+            raise ValidationError(message("date_past", label=field.label.text,
+                                          today=f"{today.year}年{today.month}月{today.day}日"))
+
+
 class UploadCheck:
     """Type (by content), size and emptiness of an uploaded file; keeps an earlier upload."""
 
@@ -107,6 +134,14 @@ class UploadCheck:
 class TextQuestion(StringField):
     def process_formdata(self, valuelist):
         self.data = normalise(valuelist[0]) if valuelist else None
+
+
+class TypedTextQuestion(StringField):
+    """Kept as typed (only trimmed): names such as 单位名称 keep their full-width brackets;
+    searches normalise both sides instead (storage.common.name_key)."""
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[0].strip() if valuelist else None
 
 
 class TextareaQuestion(TextAreaField):
@@ -209,3 +244,9 @@ class Question:
     max_mb: float | None = None
     autocomplete: str | None = None
     section: str = "service"
+    as_typed: bool = False                   # keep the text exactly as typed (no NFKC)
+    show_if: tuple[str, str] | None = None   # (field name, value) that makes this question apply
+    show_if_label: str | None = None         # that value as the applicant sees it
+    not_past: bool = False
+    materials: tuple[str, ...] = ()          # the guide's materials this upload carries
+    downloads: tuple[tuple[str, str], ...] = ()  # (label, URL on the guide) of their blank form and sample

@@ -23,6 +23,8 @@ MESSAGES: dict[str, str] = {
     "file_too_large": "文件不能超过 {max_mb} MB，所选文件约 {size_mb} MB，请压缩或拆分后重新上传",
     "file_type": "文件格式不符合要求，请上传 {accept} 格式的文件",
     "file_unreadable": "文件未能完整接收，请重新选择",
+    "date_past": "{label}不能早于今天（{today}）",
+    "bad_rating_reason": "选择“不满意”或“非常不满意”时，请在“意见或建议”中写明原因，便于我们核实和改进",
     # page feedback, ratings, 意见箱
     "ref_format": "申请编号的格式不正确，例如 ZY-2611-7K3Q9；没有可不填",
     # staff console

@@ -20,6 +20,7 @@ from .fields import (ChoiceQuestion, DateQuestion, IntegerQuestion, MaxLength, O
                      TextareaQuestion, TextQuestion)
 from .messages import message
 from .values import normalise
+from .corrections import check_due, parse_items
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
@@ -169,6 +170,21 @@ class TransitionForm(FlaskForm):
     expected = HiddenField()
     note = TextareaQuestion("说明", validators=[MaxLength(1000)])
     public = BooleanField("在查询页和通知邮件中向申请人显示这段说明（不勾选则只有工作人员可见）", default=True)
+    # 需补正材料 only: every missing item at once with its reason (一次性告知), and a deadline.
+    items = TextareaQuestion("需要补正的材料或问题", validators=[MaxLength(4000)])
+    due_on = DateQuestion("补正期限")
+    today: dt.date | None = None  # set by the view (the guide's time zone)
+
+    def validate_items(self, field):
+        if self.to_status.data == "needs_info":
+            try:
+                self.parsed_items = parse_items(field.data)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+
+    def validate_due_on(self, field):
+        if self.to_status.data == "needs_info":
+            check_due(field.data, self.today or dt.date.today())
 
     def validate_note(self, field):
         label = NOTE_REQUIRED.get(self.to_status.data)
@@ -246,7 +262,7 @@ def queue_filter_form(services, followup_days: int) -> type[_Filters]:
         enterprise = TextQuestion("单位名称或统一社会信用代码", validators=[Optional(), MaxLength(100)])
         handler = TextQuestion("承办人", validators=[Optional(), MaxLength(32)])
         overdue = ChoiceQuestion("逾期", validators=[Optional()],
-                                 options=(("time", "超过办理时限"), ("nolimit", "办事指南未规定办理天数"),
+                                 options=(("time", "超过办理时限"), ("nolimit", "办事指南未规定办理天数"), ("correction", "补正逾期未提交"),
                                           ("followup", f"超过 {followup_days} 天未联系")))
         sort = ChoiceQuestion("排序", validators=[Optional()], options=_options(SORT_LABELS))
         order = ChoiceQuestion("顺序", validators=[Optional()], options=(("desc", "从新到旧"), ("asc", "从旧到新")))

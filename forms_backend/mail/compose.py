@@ -54,8 +54,12 @@ def compose_application(*, site_title: str, service, ref: str, submitted: str, r
 
 
 def compose_status(*, site_title: str, application, status_label: str, status_help: str, note: str | None,
-                   link_url: str, track_url: str, contact: str, rate: bool) -> list[dict]:
-    """The applicant's notice of a status change; on completion it invites a rating."""
+                   link_url: str, track_url: str, contact: str, rate: bool,
+                   correction: dict | None = None) -> list[dict]:
+    """The applicant's notice of a status change; on completion it invites a rating.
+
+    ``correction`` ({items, due_on}) lists every item to 补正 with its reason and the deadline.
+    """
     a = application
     lines = [
         f"{a.contact_name}，您好：",
@@ -64,6 +68,14 @@ def compose_status(*, site_title: str, application, status_label: str, status_he
         status_help,
         *(["", f"说明：{note}"] if note else []),
         "",
+    ]
+    if correction:
+        y, m, d = (int(x) for x in correction["due_on"].split("-"))
+        lines += ["请补正以下材料或问题（一次性告知）：",
+                  *(f"{n}. {item['name']}：{item['reason']}" for n, item in enumerate(correction["items"], 1)),
+                  "", f"补正期限：{y}年{m}月{d}日前。",
+                  "请打开下面的链接，在办理进度页面逐项上传文件或填写说明后提交，无需重新申请。", ""]
+    lines += [
         f"查看办理进度和办理记录：{link_url}",
         f"（也可以打开 {track_url} ，输入申请编号和申请时填写的联系电话查询。）",
     ]
@@ -73,6 +85,53 @@ def compose_status(*, site_title: str, application, status_label: str, status_he
     lines += ["", *([f"如有疑问，请联系：{contact}", ""] if contact else []),
               f"本邮件由{site_title}在线申请系统自动发送，请勿直接回复。"]
     return [{"kind": "status_notice", "to": a.email, "subject": f"办理进度更新：{a.service_name}（申请编号 {a.ref}）{status_label}",
+             "body": "\n".join(lines)}]
+
+
+def compose_withdrawn(*, site_title: str, application, reason: str, staff_to: str | None) -> list[dict]:
+    """撤回: the applicant's confirmation and the staff's notice."""
+    a = application
+    mails = [{"kind": "withdrawn_ack", "to": a.email, "subject": f"申请已撤回：{a.service_name}（申请编号 {a.ref}）",
+              "body": "\n".join([f"{a.contact_name}，您好：", "",
+                                  f"{a.org_name}提交的“{a.service_name}”在线申请（申请编号 {a.ref}）已按您的要求撤回，不再办理。",
+                                  f"撤回原因：{reason}", "", "如需办理，请重新提交在线申请。", "",
+                                  f"本邮件由{site_title}在线申请系统自动发送，请勿直接回复。"])}]
+    if staff_to:
+        mails.append({"kind": "withdrawn_notice", "to": staff_to, "subject": f"申请已撤回：{a.service_name} {a.ref}",
+                      "body": "\n".join(["申请人在受理前撤回了在线申请。", "", f"申请编号：{a.ref}",
+                                          f"服务事项：{a.service_name}", f"申请单位：{a.org_name}",
+                                          f"撤回原因：{reason}"])})
+    return mails
+
+
+def compose_draft_link(*, site_title: str, service, to: str, link: str, code: str, until: str,
+                       has_phone: bool) -> list[dict]:
+    """The link that reopens a saved draft (保存草稿，稍后继续)."""
+    lines = ["您好：", "", f"您在{site_title}填写的“{service.name}”在线申请已保存为草稿，尚未提交。", "",
+             f"继续填写：{link}", "",
+             *([f"也可以打开在线申请页面的“继续填写草稿”，输入草稿编号 {code} 和草稿中填写的联系电话。", ""]
+               if has_phone else []),
+             f"草稿保存到 {until}（每次修改后重新计算）。已上传的文件随草稿保存。",
+             "此链接可打开草稿中的全部内容，请勿转发给他人。", "",
+             f"本邮件由{site_title}在线申请系统自动发送，请勿直接回复。"]
+    return [{"kind": "draft_link", "to": to, "subject": f"继续填写：{service.name}（草稿 {code}）",
+             "body": "\n".join(lines)}]
+
+
+def compose_correction_answered(*, application, items: list[dict], answers: list[dict], files: list,
+                                staff_to: str | None, case_url: str) -> list[dict]:
+    """The staff's notice that an applicant answered a 补正 request online."""
+    if not staff_to:
+        return []
+    a = application
+    names = {f.field_id.rsplit("-", 1)[1]: f.original_name for f in files}
+    lines = ["申请人已在线提交补正材料，申请已回到办理队列。", "", f"申请编号：{a.ref}",
+             f"服务事项：{a.service_name}", f"申请单位：{a.org_name}", ""]
+    for n, (item, answer) in enumerate(zip(items, answers)):
+        got = [x for x in (names.get(str(n)) and f"文件 {names[str(n)]}", answer.get("text")) if x]
+        lines.append(f"{n + 1}. {item['name']}：{'；'.join(got)}")
+    lines += ["", f"查看并继续办理：{case_url}", "附件保存在服务器的上传目录中，不随邮件发送。"]
+    return [{"kind": "correction_answered", "to": staff_to, "subject": f"补正材料已提交：{a.service_name} {a.ref}",
              "body": "\n".join(lines)}]
 
 

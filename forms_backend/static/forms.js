@@ -12,7 +12,21 @@
     return true;
   }
 
+  // The guide's palette toggle (light/dark) is remembered by Material under "<site root>.__palette";
+  // forms, tracking and receipts follow the reader's choice.
+  function followPalette() {
+    try {
+      var saved = JSON.parse(window.localStorage.getItem("/.__palette"));
+      if (saved && saved.color) {
+        ["scheme", "primary", "accent"].forEach(function (key) {
+          if (saved.color[key]) { document.body.setAttribute("data-md-color-" + key, saved.color[key]); }
+        });
+      }
+    } catch (e) { /* no storage, or not ours: keep the guide's default */ }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    followPalette();
     var summary = document.querySelector(".error-summary");
     if (summary) {
       // Screen readers announce the summary; the keyboard starts at its links.
@@ -21,6 +35,25 @@
       focusField(window.location.hash);
     }
     window.addEventListener("hashchange", function () { focusField(window.location.hash); });
+    // Conditional questions (YAML show_if): without JavaScript they are always shown with a
+    // hint; here they appear only when their answer is chosen (GOV.UK conditional reveal).
+    document.querySelectorAll("[data-show-if]").forEach(function (group) {
+      var form = group.closest("form");
+      var name = group.getAttribute("data-show-if");
+      var value = group.getAttribute("data-show-if-value");
+      var hint = group.querySelector(".conditional__hint");
+      function update() {
+        var on = false;
+        form.querySelectorAll("[name='" + name + "']").forEach(function (input) {
+          if (input.tagName === "SELECT") { on = on || input.value === value; }
+          else if (input.checked && input.value === value) { on = true; }
+        });
+        group.hidden = !on && !group.classList.contains("form-group--error");
+      }
+      if (hint) { hint.hidden = true; }
+      form.addEventListener("change", update);
+      update();
+    });
     document.querySelectorAll(".js-print").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () { window.print(); });

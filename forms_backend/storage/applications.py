@@ -74,6 +74,28 @@ class ApplicationsStore(StoreBase):
             record.events = self._events(record.id, public_only=True)
         return record
 
+    def withdraw(self, ref: str, *, reason: str, mails: Sequence[dict] = ()) -> None:
+        """撤回: the applicant withdraws an application nobody has accepted yet, with a reason."""
+        now = iso(utcnow())
+        with self._immediate() as db:
+            row = db.execute("SELECT id, status FROM applications WHERE ref = ?", (ref,)).fetchone()
+            if row is None:
+                raise ApplicationNotFound(ref)
+            if row[1] != "submitted":
+                raise BadTransition(f"cannot withdraw from '{row[1]}'")
+            db.execute("UPDATE applications SET status = 'withdrawn', updated_at = ?, closed_at = ? WHERE id = ?",
+                       (now, now, row[0]))
+            db.execute("INSERT INTO application_events (application_id, at, actor, kind, from_status, to_status, "
+                       "note, public) VALUES (?,?, 'applicant', 'status', 'submitted', 'withdrawn', ?, 1)",
+                       (row[0], now, f"撤回原因：{reason}"))
+            self._queue_mail(db, row[0], mails, now)
+
+    def applications_of(self, uscc: str, phone_norm: str, *, limit: int = 200) -> list[ApplicationRecord]:
+        """我的办件: the applications whose code AND phone match (newest first); none otherwise."""
+        rows = self._all(f"SELECT {APP_COLUMNS} FROM applications WHERE uscc = ? AND phone_norm = ? "
+                         f"ORDER BY id DESC LIMIT ?", (uscc, phone_norm, limit))
+        return [application_record(r) for r in rows]
+
     def public_record(self, ref: str) -> ApplicationRecord | None:
         """The application with its public history (for the signed link of the status emails)."""
         with self._lock:
@@ -92,7 +114,8 @@ class ApplicationsStore(StoreBase):
     def set_status(self, ref: str, to_status: str, *, actor: str, note: str | None = None,
                    public: bool = True, expected: str | None = None, mails: Sequence[dict] = (),
                    due_on: str | None = None, archive_year: int | None = None,
-                   private_note: str | None = None, result: dict | None = None) -> ApplicationRecord:
+                   private_note: str | None = None, result: dict | None = None,
+                   also: Callable | None = None) -> ApplicationRecord:
         """Move an application to ``to_status`` and record who did it, when and why.
 
         In the same transaction: refuse a change the workflow does not allow (or, with
@@ -101,6 +124,7 @@ class ApplicationsStore(StoreBase):
         next archive number of ``archive_year`` on completion or rejection, and queue ``mails``.
         ``private_note`` goes beside the (public) step as a note only staff see; ``result`` (a
         stored result document, see ``results.add_result``) is attached in the same transaction.
+        ``also(db, application_id, from_status, now)`` writes more in the same transaction (a 补正 list).
         """
         if to_status not in STATUSES:
             raise BadTransition(f"unknown status '{to_status}'")
@@ -137,6 +161,8 @@ class ApplicationsStore(StoreBase):
                            "VALUES (?,?,?, 'note', ?, 0)", (app_id, now, actor, private_note))
             if result:
                 self._insert_result(db, app_id, result, actor, now)
+            if also is not None:
+                also(db, app_id, current, now)
             self._queue_mail(db, app_id, mails, now)
         return self.get_application(ref)
 

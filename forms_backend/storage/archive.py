@@ -1,7 +1,7 @@
 """The enterprise archive: enterprises by code or name, the yearly catalogue (归档文件目录)."""
 from __future__ import annotations
 
-from .common import like
+from .common import NAME_SQL, like, name_key
 from .core import StoreBase
 
 __all__ = ["ArchiveStore"]
@@ -16,8 +16,9 @@ class ArchiveStore(StoreBase):
             "SELECT uscc, (SELECT org_name FROM applications b WHERE b.uscc = a.uscc ORDER BY b.id DESC LIMIT 1) "
             "AS org_name, count(*) AS cases, max(submitted_at) AS last_submitted_at, "
             "sum(archive_year IS NOT NULL) AS archived FROM applications a "
-            "WHERE uscc = ? OR org_name LIKE ? ESCAPE '\\' GROUP BY uscc ORDER BY max(id) DESC LIMIT ?",
-            (query.upper(), like(query), limit))
+            f"WHERE uscc = ? OR {NAME_SQL.format(col='org_name')} LIKE ? ESCAPE '\\' "
+            "GROUP BY uscc ORDER BY max(id) DESC LIMIT ?",
+            (query.upper(), like(name_key(query)), limit))
 
     def archive_years(self) -> list[tuple[int, int]]:
         return [tuple(r) for r in self._all("SELECT archive_year, count(*) FROM applications "

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from .errors import StorageError
 
-__all__ = ["REF_ALPHABET", "REF_RANDOM_CHARS", "SAFE_SQLITE", "archive_no", "between", "iso", "like", "new_ref",
+__all__ = ["NAME_SQL", "name_key", "REF_ALPHABET", "REF_RANDOM_CHARS", "SAFE_SQLITE", "archive_no", "between", "iso", "like", "new_ref",
            "sql_list", "sqlite_is_safe", "sqlite_version", "utcnow"]
 
 # SQLite releases before this one can corrupt a WAL database when two connections write or
@@ -84,3 +84,14 @@ def archive_no(year: int | None, seq: int | None) -> str | None:
 def like(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere, with its own % and _ taken literally."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+# SQL that spells a name the way name_key() does (the bracket widths people mix up), for matching
+# a name stored as typed against a query typed another way.
+NAME_SQL = "replace(replace({col}, '（', '('), '）', ')')"
+
+
+def name_key(text: str) -> str:
+    """A name or part of one, normalised only to match (NFKC: full-width brackets, spaces, digits)."""
+    import unicodedata
+    return unicodedata.normalize("NFKC", text).strip()

@@ -105,9 +105,19 @@ class StoreBase:
 
     def migrate(self) -> list[str]:
         """Apply pending migrations; several processes starting at once apply each one once."""
-        with self._immediate() as db:
-            pending = [m.name for m in migrations.pending(db)]
-            migrations.apply(db)
+        with self._lock:
+            # Foreign keys off (only possible outside a transaction) so a migration may rebuild a
+            # table (SQLite's documented procedure); every reference is checked before the commit.
+            self.db.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with self._immediate() as db:
+                    pending = [m.name for m in migrations.pending(db)]
+                    migrations.apply(db)
+                    broken = db.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StorageError(f"a migration left broken references: {broken[:3]}")
+            finally:
+                self.db.execute("PRAGMA foreign_keys = ON")
         return pending
 
     def quick_check(self) -> list[str]:

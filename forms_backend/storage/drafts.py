@@ -5,8 +5,8 @@ import datetime as dt
 import json
 import secrets
 
-from .common import iso, utcnow
-from .errors import DraftNotFound
+from .common import REF_ALPHABET, REF_RANDOM_CHARS, iso, utcnow
+from .errors import DraftNotFound, StorageError
 from .records import Draft, NewUpload
 from .core import StoreBase
 
@@ -16,26 +16,32 @@ __all__ = ["DraftsStore"]
 class DraftsStore(StoreBase):
     """Storage methods for the ``drafts`` and ``uploads`` tables."""
 
-    def get_draft(self, token: str) -> Draft | None:
-        row = self._one(
-            "SELECT d.token, d.service_id, d.answers, d.files, d.submit_token, d.application_id, a.ref "
-            "FROM drafts d LEFT JOIN applications a ON a.id = d.application_id WHERE d.token = ?", (token,))
-        if row is None:
-            return None
+    _DRAFT = ("SELECT d.token, d.service_id, d.answers, d.files, d.submit_token, d.application_id, a.ref, d.typed, "
+              "d.resume_ref, d.updated_at FROM drafts d LEFT JOIN applications a ON a.id = d.application_id ")
+
+    @staticmethod
+    def _draft(row) -> Draft:
         return Draft(row[0], row[1], json.loads(row[2]) if row[2] else None, json.loads(row[3]), row[4], row[5],
-                     row[6])
+                     row[6], json.loads(row[7]) if row[7] else None, row[8], row[9])
+
+    def get_draft(self, token: str) -> Draft | None:
+        row = self._one(self._DRAFT + "WHERE d.token = ?", (token,))
+        return self._draft(row) if row else None
 
     def save_draft(self, token: str, service_id: str, *, answers: dict | None,
-                   new_files: list[NewUpload] = ()) -> Draft:
+                   new_files: list[NewUpload] = (), typed: dict | None = None,
+                   phone_norm: str | None = None) -> Draft:
         """Create or update a draft; ``answers=None`` keeps the answers it had.
 
-        New files replace the draft's earlier file for the same field; the replaced upload is
-        marked discarded (its file is removed by ``purge``).
+        ``typed`` (what the form held, valid or not) replaces the earlier one when given, and so
+        does ``phone_norm`` (for resuming with the draft code). New files replace the draft's
+        earlier file for the same field; the replaced upload is marked discarded (its file is
+        removed by ``purge``).
         """
         now = iso(utcnow())
         with self._immediate() as db:
-            row = db.execute("SELECT answers, files, application_id, service_id FROM drafts WHERE token = ?",
-                             (token,)).fetchone()
+            row = db.execute("SELECT answers, files, application_id, service_id, typed, resume_ref, phone_norm "
+                             "FROM drafts WHERE token = ?", (token,)).fetchone()
             if row is not None and (row[2] is not None or row[3] != service_id):
                 raise DraftNotFound("this draft was already submitted or belongs to another service")
             old_answers = json.loads(row[0]) if row and row[0] else None
@@ -54,14 +60,41 @@ class DraftsStore(StoreBase):
                 files[up.field_id] = {"token": up_token, "name": up.original_name, "size": up.size,
                                       "kind": up.kind}
             answers = answers if answers is not None else old_answers
+            typed_json = json.dumps(typed, ensure_ascii=False) if typed is not None else (row[4] if row else None)
+            phone = phone_norm if typed is not None else (row[6] if row else None)
             submit_token = secrets.token_urlsafe(16)
             db.execute(
-                "INSERT INTO drafts (token, service_id, answers, files, submit_token, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET answers = excluded.answers, "
-                "files = excluded.files, submit_token = excluded.submit_token, updated_at = excluded.updated_at",
+                "INSERT INTO drafts (token, service_id, answers, files, submit_token, created_at, updated_at, typed, "
+                "phone_norm) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET answers = excluded.answers, "
+                "files = excluded.files, submit_token = excluded.submit_token, updated_at = excluded.updated_at, "
+                "typed = excluded.typed, phone_norm = excluded.phone_norm",
                 (token, service_id, json.dumps(answers, ensure_ascii=False) if answers is not None else None,
-                 json.dumps(files, ensure_ascii=False), submit_token, now, now))
-        return Draft(token, service_id, answers, files, submit_token, None)
+                 json.dumps(files, ensure_ascii=False), submit_token, now, now, typed_json, phone))
+        return Draft(token, service_id, answers, files, submit_token, None,
+                     typed=json.loads(typed_json) if typed_json else None, resume_ref=row[5] if row else None,
+                     updated_at=now)
+
+    def draft_resume_ref(self, token: str, prefix: str, yymm: str) -> str:
+        """The draft's code for resuming it elsewhere (made on first use), e.g. CG-2611-7K3Q9."""
+        with self._immediate() as db:
+            row = db.execute("SELECT resume_ref FROM drafts WHERE token = ? AND application_id IS NULL",
+                             (token,)).fetchone()
+            if row is None:
+                raise DraftNotFound(token[:6])
+            if row[0]:
+                return row[0]
+            for _ in range(50):
+                ref = f"{prefix}-{yymm}-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_RANDOM_CHARS))
+                if db.execute("SELECT 1 FROM drafts WHERE resume_ref = ?", (ref,)).fetchone() is None:
+                    db.execute("UPDATE drafts SET resume_ref = ? WHERE token = ?", (ref, token))
+                    return ref
+        raise StorageError("no free draft code after 50 tries")
+
+    def find_draft_to_resume(self, resume_ref: str, phone_norm: str) -> Draft | None:
+        """The unsubmitted draft whose code AND phone number match; else None (one query for both)."""
+        row = self._one(self._DRAFT + "WHERE d.resume_ref = ? AND d.phone_norm = ? AND d.application_id IS NULL",
+                        (resume_ref, phone_norm))
+        return self._draft(row) if row else None
 
     def refs_of_drafts(self, tokens: list[str]) -> set[str]:
         """Reference numbers of the applications these drafts became."""
@@ -81,7 +114,7 @@ class DraftsStore(StoreBase):
     def upload_known(self, stored_name: str) -> bool:
         return self._one("SELECT 1 FROM uploads WHERE stored_name = ?", (stored_name,)) is not None
 
-    def purge(self, *, draft_age: dt.timedelta = dt.timedelta(days=1),
+    def purge(self, *, draft_age: dt.timedelta = dt.timedelta(days=30),
               submitted_draft_age: dt.timedelta = dt.timedelta(days=7)) -> list[str]:
         """Forget old drafts and their unsubmitted uploads; return the stored file names to delete."""
         now = utcnow()

@@ -17,6 +17,11 @@ __all__ = ["MailQueueStore"]
 class MailQueueStore(StoreBase):
     """Storage methods for the ``mail_queue`` table."""
 
+    def queue_notices(self, mails: Sequence[dict], application_id: int | None = None) -> None:
+        """Queue notices that belong to no other write (e.g. a draft's resume link)."""
+        with self._immediate() as db:
+            self._queue_mail(db, application_id, mails, iso(utcnow()))
+
     @staticmethod
     def _queue_mail(db: Database, application_id: int | None, mails: Sequence[dict], now: str) -> None:
         """Queue ``mails`` (email by default; ``mail.sms`` rows say channel 'sms').

@@ -7,10 +7,14 @@ one rebuilds the table). ``tests/backend/storage/test_migrations.py`` pins what 
 """
 from __future__ import annotations
 
+import re
+
 from typing import Sequence
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from .errors import StorageError
 
 __all__ = ["migrations"]
 
@@ -341,3 +345,69 @@ def m0007_console_covering_indexes(db: Database) -> None:
         "CREATE INDEX applications_open_due ON applications(due_at) WHERE status NOT IN ('completed', 'rejected')",
     ):
         db.execute(sql)
+
+
+# The statuses 0001 allowed (its CHECK clauses); 0010 adds 'withdrawn'.
+_STATUSES_0001 = "'submitted', 'accepted', 'in_progress', 'completed', 'needs_info', 'rejected'"
+
+
+@migrations(name="0008_corrections")
+def m0008_corrections(db: Database) -> None:
+    # 补正: one row per request (一次性告知: all items at once, each with its reason, and a
+    # deadline); answered once, online, on the same application. Answer files are uploads rows
+    # whose field_id is 'correction-<id>-<item>'.
+    for sql in (
+        """CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY,
+            application_id INTEGER NOT NULL REFERENCES applications(id),
+            items TEXT NOT NULL,
+            due_on TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            from_status TEXT NOT NULL,
+            answered_at TEXT,
+            answers TEXT
+        )""",
+        "CREATE INDEX corrections_application ON corrections(application_id, id)",
+        "CREATE INDEX corrections_open ON corrections(answered_at, due_on)",
+    ):
+        db.execute(sql)
+
+
+@migrations(name="0009_draft_resume")
+def m0009_draft_resume(db: Database) -> None:
+    # Drafts keep what was typed on every POST, valid or not (typed: field -> list of values),
+    # and can be resumed from another browser with a draft code and the phone number typed.
+    for sql in (
+        "ALTER TABLE drafts ADD COLUMN typed TEXT",
+        "ALTER TABLE drafts ADD COLUMN resume_ref TEXT",
+        "ALTER TABLE drafts ADD COLUMN phone_norm TEXT",
+        "CREATE UNIQUE INDEX drafts_resume_ref ON drafts(resume_ref) WHERE resume_ref IS NOT NULL",
+    ):
+        db.execute(sql)
+
+
+def _rebuild_check(db: Database, table: str, old: str, new: str) -> None:
+    """Change a CHECK clause: SQLite's documented table rebuild (create new, copy, drop, rename,
+    recreate indexes). Runs with foreign keys off (Storage.migrate), checked before commit."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+    if old not in sql:
+        raise StorageError(f"{table}: the schema is not the one this migration expects")
+    indexes = [r[0] for r in db.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                        "AND sql IS NOT NULL", (table,)).fetchall()]
+    # After an earlier rebuild SQLite keeps the name quoted: CREATE TABLE "applications" (...
+    head = re.match(rf'CREATE TABLE\s+"?{table}"?', sql)
+    db.execute(f"CREATE TABLE {table}__new" + sql[head.end():].replace(old, new))
+    db.execute(f"INSERT INTO {table}__new SELECT * FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {table}__new RENAME TO {table}")
+    for index in indexes:
+        db.execute(index)
+
+
+@migrations(name="0010_withdrawn")
+def m0010_withdrawn(db: Database) -> None:
+    # 撤回: an applicant may withdraw an application before it is accepted (status 'withdrawn').
+    with_withdrawn = _STATUSES_0001 + ", 'withdrawn'"
+    for table in ("applications", "application_events"):
+        _rebuild_check(db, table, _STATUSES_0001, with_withdrawn)

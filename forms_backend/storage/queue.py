@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 from ..vocabulary import FINAL_STATUSES, NO_ASSIGNEE
-from .common import archive_no, like, sql_list
+from .common import NAME_SQL, archive_no, like, name_key, sql_list
 from .records import QueueFilter, QueueRow
 from .core import StoreBase
 
@@ -15,6 +15,8 @@ class QueueStore(StoreBase):
 
     _LAST_CONTACT = "(SELECT max(c.at) FROM contacts c WHERE c.application_id = a.id)"
     _SCORE = "(SELECT r.score FROM ratings r WHERE r.application_id = a.id AND r.current = 1)"
+    _CORRECTION_DUE = ("(SELECT min(c.due_on) FROM corrections c WHERE c.application_id = a.id "
+                       "AND c.answered_at IS NULL AND a.status = 'needs_info')")
     _OPEN = f"a.status NOT IN ({sql_list(FINAL_STATUSES)})"
     SORTS = {  # name -> ORDER BY terms (each gets the direction)
         "submitted": ("a.id",), "updated": ("a.updated_at",), "due": ("a.due_at IS NULL", "a.due_at"),
@@ -39,8 +41,8 @@ class QueueStore(StoreBase):
             where.append("a.submitted_at < ?")
             params.append(f.submitted_before)
         if f.enterprise:
-            where.append("(a.uscc = ? OR a.org_name LIKE ? ESCAPE '\\')")
-            params += [f.enterprise.upper(), like(f.enterprise)]
+            where.append(f"(a.uscc = ? OR {NAME_SQL.format(col='a.org_name')} LIKE ? ESCAPE '\\')")
+            params += [f.enterprise.upper(), like(name_key(f.enterprise))]
         if f.uscc:
             where.append("a.uscc = ?")
             params.append(f.uscc)
@@ -54,6 +56,10 @@ class QueueStore(StoreBase):
             params.append(f.today)
         elif f.overdue == "nolimit":
             where.append(f"{self._OPEN} AND a.status != 'submitted' AND a.due_at IS NULL")
+        elif f.overdue == "correction":  # 补正 whose deadline passed without an answer
+            where.append("a.status = 'needs_info' AND EXISTS (SELECT 1 FROM corrections c WHERE "
+                         "c.application_id = a.id AND c.answered_at IS NULL AND c.due_on < ?)")
+            params.append(f.today)
         elif f.overdue == "followup":
             where.append(f"{self._OPEN} AND coalesce({self._LAST_CONTACT}, a.submitted_at) < ?")
             params.append(f.followup_cutoff)
@@ -69,6 +75,6 @@ class QueueStore(StoreBase):
             rows = self.db.execute(
                 f"SELECT a.ref, a.service_id, a.service_name, a.status, a.org_name, a.uscc, a.submitted_at, "
                 f"a.updated_at, a.due_at, a.closed_at, a.archive_year, a.archive_seq, {self._LAST_CONTACT}, "
-                f"{self._SCORE}, a.assignee FROM applications a{where} ORDER BY {order}, a.id DESC LIMIT ? OFFSET ?",
-                (*params, limit, offset)).fetchall()
-        return [QueueRow(*r[:10], archive_no(r[10], r[11]), r[12], r[13], r[14]) for r in rows], total
+                f"{self._SCORE}, a.assignee, {self._CORRECTION_DUE} FROM applications a{where} "
+                f"ORDER BY {order}, a.id DESC LIMIT ? OFFSET ?", (*params, limit, offset)).fetchall()
+        return [QueueRow(*r[:10], archive_no(r[10], r[11]), r[12], r[13], r[14], r[15]) for r in rows], total

@@ -16,6 +16,9 @@ class Draft:
     submit_token: str
     application_id: int | None
     ref: str | None = None
+    typed: dict | None = None          # what was typed on the last POST, valid or not
+    resume_ref: str | None = None      # the draft code for resuming it elsewhere (with the phone)
+    updated_at: str | None = None
 
 
 @dataclass
@@ -67,6 +70,20 @@ class ApplicationRecord:
     closed_at: str | None = None
     archive_no: str | None = None
     assignee: str | None = None
+
+
+@dataclass
+class Correction:
+    """A 补正 request: every missing item with its reason, a deadline, and the applicant's answer."""
+    id: int
+    application_id: int
+    items: list[dict]            # [{name, reason}]
+    due_on: str                  # local date
+    requested_at: str
+    requested_by: str
+    from_status: str             # where the case goes back when answered
+    answered_at: str | None
+    answers: list[dict] | None   # [{text, file: {token, name, size} | None}], one per item
 
 
 @dataclass
@@ -144,6 +161,7 @@ class QueueRow:
     last_contact_at: str | None
     score: int | None
     assignee: str | None = None
+    correction_due: str | None = None    # deadline of the open 补正 request
 
 
 @dataclass

@@ -5,6 +5,7 @@ from .accounts import AccountsStore
 from .applications import ApplicationsStore
 from .archive import ArchiveStore
 from .console import ConsoleStore
+from .corrections import CorrectionsStore
 from .core import StoreBase
 from .drafts import DraftsStore
 from .exports import ExportsStore
@@ -20,7 +21,7 @@ from .suggestions import SuggestionsStore
 __all__ = ["Storage"]
 
 
-class Storage(DraftsStore, ApplicationsStore, MailQueueStore, QueueStore, ArchiveStore, AccountsStore, RatingsStore,
+class Storage(DraftsStore, ApplicationsStore, CorrectionsStore, MailQueueStore, QueueStore, ArchiveStore, AccountsStore, RatingsStore,
               PageFeedbackStore, SuggestionsStore, IssuesStore, ResultsStore, StatisticsStore, ConsoleStore, ExportsStore,
               StoreBase):
     """One SQLite database file, opened once per process, with the queries of every area."""

@@ -15,14 +15,17 @@ from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.datastructures import MultiDict
 
 from .. import uploads
 from ..context import current_guide
-from ..forms.applicant import ConfirmForm
+from ..qr import qr_svg
+from ..forms.applicant import ConfirmForm, DraftEmailForm, ResumeForm
 from ..forms.messages import ERROR_SUMMARY_TITLE
-from ..forms.values import phone_key
+from ..forms.values import clean_ref, phone_key
 from ..addresses import duty_address
-from ..mail.compose import compose_application, staff_address
+from ..mail.compose import compose_application, compose_draft_link, staff_address
 from ..mail.sms import ack_sms
 from ..storage import DraftNotFound, StaleSubmission
 from .static_site import service_page
@@ -32,6 +35,11 @@ log = logging.getLogger(__name__)
 bp = Blueprint("apply", __name__, url_prefix="/apply")
 
 MAX_REFS_IN_SESSION = 10
+DRAFT_PREFIX = "CG"           # draft codes: CG-2611-7K3Q9 (草稿)
+RESUME_SALT = "draft-resume"
+MAX_TYPED_CHARS = 10000       # what a draft keeps of one typed value
+RESUME_NOT_FOUND = "没有找到与该草稿编号和联系电话相符的草稿。草稿可能已提交或已超过保存期限，请核对后重试。"
+RESUME_LINK_EXPIRED = "该链接已失效或不完整：草稿可能已提交或已超过保存期限。也可以输入草稿编号和联系电话查找。"
 
 
 def _service_and_form(service_id: str):
@@ -54,6 +62,7 @@ def _remember_draft(service_id: str, token: str) -> None:
         _remember_refs(current_guide().storage.refs_of_drafts([previous]))
     drafts[service_id] = token
     session["drafts"] = drafts
+    session.permanent = True  # survives closing the browser, for GUIDE_DRAFT_DAYS
 
 
 def _remember_refs(refs) -> None:
@@ -95,22 +104,30 @@ def form(service_id: str):
             log.info("honeypot field filled on %s; request refused", request.path)
             abort(400)
         token = draft.token if draft else secrets.token_urlsafe(24)
-        if valid or received:
-            try:
-                draft = storage.save_draft(token, service_id, answers=form.answers() if valid else None,
-                                           new_files=received)
-            except DraftNotFound:
-                # Submitted in another tab meanwhile: start a new draft for this new answer set.
-                token = secrets.token_urlsafe(24)
-                draft = storage.save_draft(token, service_id, answers=form.answers() if valid else None,
-                                           new_files=received)
-            _remember_draft(service_id, token)
-            form.existing_files = draft.files
+        # Every POST is saved, valid or not: what was typed comes back after any navigation.
+        typed = _typed(form_class)
+        phone = phone_key((typed.get("phone") or [""])[0])
+        answers = form.answers() if valid else None
+        try:
+            draft = storage.save_draft(token, service_id, answers=answers, new_files=received, typed=typed,
+                                       phone_norm=phone)
+        except DraftNotFound:
+            # Submitted in another tab meanwhile: start a new draft for this new answer set.
+            token = secrets.token_urlsafe(24)
+            draft = storage.save_draft(token, service_id, answers=answers, new_files=received, typed=typed,
+                                       phone_norm=phone)
+        _remember_draft(service_id, token)
+        form.existing_files = draft.files
+        if request.form.get("action") == "save":
+            return redirect(url_for(".saved", service_id=service_id), 303)
         if valid:
             return redirect(url_for(".check", service_id=service_id), 303)
         return render_template("apply/form.html", service=service, form=form, errors=form.error_list(),
                                summary_title=ERROR_SUMMARY_TITLE, focus=None, back=_back(service_id))
-    if draft and draft.answers:
+    if draft and draft.typed:
+        form = form_class(formdata=MultiDict([(k, v) for k, values in draft.typed.items() for v in values]),
+                          existing_files=existing)
+    elif draft and draft.answers:
         form = form_class(data=form_class.initial_data(draft.answers), existing_files=existing)
     else:
         form = form_class(existing_files=existing)
@@ -119,6 +136,91 @@ def form(service_id: str):
         focus = None
     return render_template("apply/form.html", service=service, form=form, errors=[], focus=focus,
                            summary_title=ERROR_SUMMARY_TITLE, back=_back(service_id))
+
+
+def _typed(form_class) -> dict[str, list[str]]:
+    """What the applicant typed into each question (files apart), as the browser sent it."""
+    out = {}
+    for q in form_class.questions:
+        if q.type != "file" and q.name in request.form:
+            out[q.name] = [v[:MAX_TYPED_CHARS] for v in request.form.getlist(q.name)[:50]]
+    return out
+
+
+def _resume_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESUME_SALT)
+
+
+def _draft_days() -> int:
+    return int(current_app.config["GUIDE_DRAFT_DAYS"])
+
+
+@bp.route("/<service_id>/saved", methods=["GET", "POST"])
+def saved(service_id: str):
+    """After 保存草稿: how to come back (a link, by email; or the draft code + phone)."""
+    service, _ = _service_and_form(service_id)
+    draft = _open_draft(service_id)
+    if draft is None:
+        return redirect(url_for(".form", service_id=service_id), 303)
+    guide = current_guide()
+    zone = ZoneInfo(current_app.config["GUIDE_TIMEZONE"])
+    now = dt.datetime.now(zone)
+    code = guide.storage.draft_resume_ref(draft.token, DRAFT_PREFIX, now.strftime("%y%m"))
+    link = url_for(".resume_link", token=_resume_serializer().dumps(draft.token), _external=True)
+    typed = draft.typed or {}
+    has_phone = phone_key((typed.get("phone") or [""])[0]) is not None
+    until = (now + dt.timedelta(days=_draft_days())).date()
+    form = DraftEmailForm(data={"email": (typed.get("email") or [""])[0]} if request.method == "GET" else None)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            guide.storage.queue_notices(compose_draft_link(
+                site_title=guide.project.site.title, service=service, to=form.email.data, link=link, code=code,
+                until=f"{until.year}年{until.month}月{until.day}日", has_phone=has_phone))
+            if current_app.config["GUIDE_MAIL_WORKER"]:
+                guide.background.wake()
+            flash(f"继续填写的链接已发往 {form.email.data}。", "info")
+            return redirect(url_for(".saved", service_id=service_id), 303)
+        status = 400
+    return render_template("apply/saved.html", service=service, code=code, link=link, has_phone=has_phone,
+                           until=until, days=_draft_days(), form=form, summary_title=ERROR_SUMMARY_TITLE,
+                           errors=[(f.name, f.errors[0]) for f in form if f.errors]), status
+
+
+@bp.get("/resume/<token>")
+def resume_link(token: str):
+    """The link of 保存草稿: opens the draft in this browser."""
+    try:
+        draft_token = _resume_serializer().loads(token, max_age=_draft_days() * 86400)
+    except BadSignature:
+        draft_token = None
+    draft = current_guide().storage.get_draft(draft_token) if isinstance(draft_token, str) else None
+    if draft is None or draft.application_id is not None or draft.service_id not in current_guide().forms:
+        form = ResumeForm()
+        return render_template("apply/resume.html", form=form, errors=[], not_found=True,
+                               not_found_text=RESUME_LINK_EXPIRED, summary_title=ERROR_SUMMARY_TITLE), 404
+    _remember_draft(draft.service_id, draft.token)
+    flash("已打开您保存的草稿，请继续填写。", "info")
+    return redirect(url_for(".form", service_id=draft.service_id), 303)
+
+
+@bp.route("/resume", methods=["GET", "POST"])
+def resume():
+    """Draft code + the phone number typed in the draft → the draft, in this browser."""
+    form = ResumeForm()
+    not_found = False
+    if request.method == "POST" and form.validate():
+        key = phone_key(form.phone.data)
+        draft = current_guide().storage.find_draft_to_resume(clean_ref(form.code.data), key) if key else None
+        if draft is not None and draft.service_id in current_guide().forms:
+            _remember_draft(draft.service_id, draft.token)
+            flash("已打开您保存的草稿，请继续填写。", "info")
+            return redirect(url_for(".form", service_id=draft.service_id), 303)
+        not_found = True
+    errors = [(f.name, f.errors[0]) for f in form if f.errors]
+    return render_template("apply/resume.html", form=form, errors=errors, not_found=not_found,
+                           not_found_text=RESUME_NOT_FOUND, summary_title=ERROR_SUMMARY_TITLE), \
+        400 if errors or not_found else 200
 
 
 def _back(service_id: str) -> str | None:
@@ -205,7 +307,9 @@ def done(ref: str):
     if application is None:
         abort(404)
     service = guide.project.services.get(application.service_id)
-    return render_template("apply/done.html", application=application, service=service,
+    track_url = url_for("track.index", ref=application.ref, _external=True)
+    return render_template("apply/done.html", application=application, service=service, track_url=track_url,
+                           qr=qr_svg(track_url, title=f"查询申请 {application.ref} 办理进度的二维码"),
                            contact=contact_line(guide.project, service) if service else "")
 
 

@@ -14,18 +14,28 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, abort, current_app, render_template, request, session
+import logging
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from .. import uploads
 from ..context import current_guide
-from ..forms.applicant import TrackForm
+from ..forms.corrections import correction_answer_form
+from ..forms.applicant import MineForm, TrackForm, WithdrawForm
 from ..forms.messages import ERROR_SUMMARY_TITLE
 from ..forms.values import clean_ref, normalise, phone_key
 from ..results import send_result
 from ..settings import SUGGESTION_PREFIX
+from ..mail import compose
+from ..storage import BadTransition, CorrectionNotOpen, correction_field
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("track", __name__, url_prefix="/track")
 
+MINE_NOT_FOUND = ("没有找到与该统一社会信用代码和联系电话相符的申请。请核对营业执照上的统一社会信用代码和申请时填写的"
+                  "联系电话后重试；不同联系电话提交的申请需分别查询。")
 NOT_FOUND = "没有找到与该申请编号和联系电话相符的申请。请核对申请编号（见受理回执或确认邮件）和申请时填写的联系电话后重试。"
 LINK_EXPIRED = "该链接已失效或不完整。请输入申请编号和申请时填写的联系电话查询。"
 TRACKED_KEY = "tracked"
@@ -65,14 +75,26 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(normalise(code).upper().replace(" ", "").encode()).hexdigest()
 
 
-def application_context(record) -> dict:
-    """What the tracking page shows beside an application: its rating and what came of it."""
+def application_context(record, correction_form=None, withdraw_form=None) -> dict:
+    """What the tracking page shows beside an application: an open 补正 request with its answer
+    form, its rating and what came of it."""
     storage = current_guide().storage
     ratings = storage.ratings_of(record.id)
     current = ratings[0] if ratings and ratings[0].current else None
     issue = storage.rating_issue(record.id) if current else None
+    correction = storage.open_correction(record.id)
+    if correction is not None and correction_form is None:
+        correction_form = correction_answer_form(correction.items)()
     return {"application": record, "rating": current, "results": storage.results_of(record.id),
+            "correction": correction,
+            "withdraw_form": withdraw_form or (WithdrawForm() if record.status == "submitted" else None),
+            "correction_form": correction_form, "today": _today_iso(),
             "rating_outcome": issue.outcome if issue and issue.status == "closed" else None}
+
+
+def _today_iso() -> str:
+    from ..workdays import local_today
+    return local_today(current_app.config["GUIDE_TIMEZONE"]).isoformat()
 
 
 def _page(form, **extra):
@@ -128,3 +150,104 @@ def result(ref: str, token: str):
     if not may_see(ref):
         abort(404)
     return send_result(ref, token)
+
+
+@bp.get("/case/<ref>")
+def case(ref: str):
+    """An application this browser has already tracked (reference + phone, or the signed link)."""
+    ref = clean_ref(ref)[:30]
+    application = current_guide().storage.public_record(ref) if may_see(ref) else None
+    if application is None:
+        return _page(TrackForm(), not_found=True), 404
+    return _page(TrackForm(data={"ref": application.ref}), **application_context(application))
+
+
+@bp.post("/case/<ref>/correction/<int:correction_id>")
+def correction(ref: str, correction_id: int):
+    """The applicant's 补正: a file and/or a note per listed item, on the same reference number."""
+    guide = current_guide()
+    ref = clean_ref(ref)[:30]
+    application = guide.storage.public_record(ref) if may_see(ref) else None
+    if application is None:
+        abort(404)
+    open_one = guide.storage.open_correction(application.id)
+    if open_one is None or open_one.id != correction_id:
+        flash("该补正已经提交，或申请状态已经变化，请查看最新的办理进度。", "warning")
+        return redirect(url_for(".case", ref=ref), 303)
+    form = correction_answer_form(open_one.items)()
+    valid = form.validate()
+    received = form.received_files()
+    folder = current_app.config["UPLOAD_DIR"]
+    if not valid:
+        uploads.discard(folder, [r.stored_name for r in received])
+        context = application_context(application, correction_form=form)
+        return _page(TrackForm(data={"ref": ref}), errors=form.error_list(), **context), 400
+    for i in range(len(open_one.items)):  # the uploads' field ids say which request and item they answer
+        got = getattr(form.file_field(i), "received", None)
+        if got is not None:
+            got.field_id = correction_field(open_one.id, i)
+    service = guide.project.services.get(application.service_id)
+    staff_to = compose.staff_address(guide.project, service) if service else guide.project.site.staff_email
+    case_url = url_for("staff.case", ref=ref, _external=True)
+    mails = compose.compose_correction_answered(application=application, items=open_one.items, answers=form.answers(),
+                                             files=received, staff_to=staff_to, case_url=case_url)
+    try:
+        guide.storage.answer_correction(ref, open_one.id, answers=form.answers(), new_files=received, mails=mails)
+    except CorrectionNotOpen:
+        uploads.discard(folder, [r.stored_name for r in received])
+        flash("该补正已经提交，或申请状态已经变化，请查看最新的办理进度。", "warning")
+        return redirect(url_for(".case", ref=ref), 303)
+    log.info("application %s: 补正 %s answered online", ref, open_one.id)
+    if current_app.config["GUIDE_MAIL_WORKER"]:
+        guide.background.wake()
+    flash("补正材料已提交，申请已回到工作人员的办理队列。办理进度会通过邮件和本页告知您。", "info")
+    return redirect(url_for(".case", ref=ref), 303)
+
+
+@bp.route("/mine", methods=["GET", "POST"])
+def mine():
+    """我的办件: the enterprise's applications, by 统一社会信用代码 + the phone number given with them.
+
+    A wrong pair and an unknown code get the same answer, as on the tracking page.
+    """
+    form = MineForm()
+    applications, not_found = [], False
+    if request.method == "POST" and form.validate():
+        key = phone_key(form.phone.data)
+        applications = current_guide().storage.applications_of(form.uscc.data, key) if key else []
+        for record in applications[:MAX_TRACKED]:
+            remember(record.ref)  # their pages open from the list
+        not_found = not applications
+    errors = [(name, form[name].errors[0]) for name in ("uscc", "phone") if form[name].errors]
+    return render_template("track/mine.html", form=form, errors=errors, applications=applications,
+                           not_found=not_found, not_found_text=MINE_NOT_FOUND, summary_title=ERROR_SUMMARY_TITLE,
+                           openable=set(session.get(TRACKED_KEY, []))), 400 if errors else 200
+
+
+@bp.post("/case/<ref>/withdraw")
+def withdraw(ref: str):
+    """撤回 before acceptance, with a reason; staff are told, the case closes."""
+    guide = current_guide()
+    ref = clean_ref(ref)[:30]
+    application = guide.storage.public_record(ref) if may_see(ref) else None
+    if application is None:
+        abort(404)
+    form = WithdrawForm()
+    if not form.validate():
+        context = application_context(application, withdraw_form=form)
+        errors = [("reason", form.reason.errors[0])]
+        return _page(TrackForm(data={"ref": ref}), errors=errors, **context), 400
+    service = guide.project.services.get(application.service_id)
+    staff_to = compose.staff_address(guide.project, service) if service else guide.project.site.staff_email
+    mails = compose.compose_withdrawn(site_title=guide.project.site.title, application=application,
+                                      reason=form.reason.data, staff_to=staff_to)
+    try:
+        guide.storage.withdraw(ref, reason=form.reason.data, mails=mails)
+    except BadTransition:
+        flash("该申请已被受理或状态已经变化，不能在线撤回。如需撤回，请联系工作人员。", "warning")
+        return redirect(url_for(".case", ref=ref), 303)
+    log.info("application %s withdrawn by the applicant", ref)
+    if current_app.config["GUIDE_MAIL_WORKER"]:
+        guide.background.wake()
+    flash("申请已撤回，本申请不再办理。", "info")
+    return redirect(url_for(".case", ref=ref), 303)

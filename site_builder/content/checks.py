@@ -99,9 +99,58 @@ def check_service(project: Project, svc: model.Service, src: Source) -> None:
             "add 'days: N' to time_limit once the bureau confirms it; until then its cases have no due "
             "date and the statistics count them apart", severity="warning"))
     for i, m in enumerate(svc.materials):
-        if m.template and not (project.content_dir / "files" / m.template).exists():
-            project.diagnostics.append(src.diag(("materials", i, "template"), f"template file '{m.template}' not found",
-                                                "put the file under content/files/ or remove 'template'"))
+        for key in ("template", "sample"):
+            name = getattr(m, key)
+            if name and not (project.content_dir / "files" / name).exists():
+                project.diagnostics.append(src.diag(("materials", i, key), f"{key} file '{name}' not found",
+                                                    f"put the file under content/files/ or remove '{key}'"))
+    if svc.application and svc.application.enabled:
+        check_form(project, svc, src)
+
+
+def check_form(project: Project, svc: model.Service, src: Source) -> None:
+    """The guide and the online form agree: required materials are required uploads (unless the
+    YAML says why not), and conditional questions point at an earlier choice and one of its options."""
+    fields = svc.application.fields
+    by_id = {f.id: (j, f) for j, f in enumerate(fields)}
+    files = [f.id for f in fields if f.type == "file"]
+    for i, m in enumerate(svc.materials):
+        if m.upload:
+            if m.upload not in by_id or by_id[m.upload][1].type != "file":
+                guess = closest(m.upload, files)
+                project.diagnostics.append(src.diag(
+                    ("materials", i, "upload"), f"material '{m.name}' names upload field '{m.upload}', "
+                    "which is not a file field of the form",
+                    f"did you mean '{guess}'?" if guess else "use the id of a 'type: file' field of 'application'"))
+                continue
+            j, f = by_id[m.upload]
+            if m.required and "required" in f.model_fields_set and not f.required:
+                project.diagnostics.append(src.diag(
+                    ("application", "fields", j, "required"),
+                    f"the guide lists '{m.name}' as required, but its upload '{f.id}' is optional",
+                    "remove 'required: false' (the upload follows the material), or make the material "
+                    "'required: false'"))
+        elif m.required and not m.no_upload:
+            project.diagnostics.append(src.diag(
+                ("materials", i), f"required material '{m.name}' has no upload in the online form",
+                "link its file field with 'upload: <field id>', or say why not with 'no_upload: <reason>'",
+                severity="warning"))
+    for j, f in enumerate(fields):
+        if f.show_if is None:
+            continue
+        target = by_id.get(f.show_if.field)
+        if target is None or target[0] >= j or target[1].type not in ("select", "radio", "checkbox"):
+            project.diagnostics.append(src.diag(
+                ("application", "fields", j, "show_if", "field"),
+                f"'show_if' of '{f.id}' points at '{f.show_if.field}', which is not an earlier choice question",
+                "name a select, radio or checkbox field above this one"))
+        elif f.show_if.value not in [o.value for o in target[1].options]:
+            values = [o.value for o in target[1].options]
+            guess = closest(f.show_if.value, values)
+            project.diagnostics.append(src.diag(
+                ("application", "fields", j, "show_if", "value"),
+                f"'{f.show_if.value}' is not an option of '{f.show_if.field}'",
+                f"did you mean '{guess}'?" if guess else "use one of: " + ", ".join(values)))
 
 
 def check_dates(project: Project, obj: Any, src: Source, today: dt.date) -> None:
@@ -136,6 +185,8 @@ def check_project(project: Project, today: dt.date | None = None) -> None:
                 _ref(project, site_src, ("categories", i, "parent"), cat.parent, ids, "category", "site.yml")
         if project.site.basic_flow:
             _ref(project, site_src, ("basic_flow",), project.site.basic_flow, project.flows, "flow", "flows/")
+        for i, sid in enumerate(project.site.popular):
+            _ref(project, site_src, ("popular", i), sid, project.services, "service", "content/services/")
         check_dates(project, project.site, site_src, today)
     codes: dict[str, str] = {}
     for (kind, key), src in list(project.sources.items()):

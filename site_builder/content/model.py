@@ -134,6 +134,7 @@ class Site(Strict):
     staff_email: Optional[str] = None
     intro: str = ""
     basic_flow: Optional[str] = None
+    popular: list[str] = []              # 热门事项: service ids shown first on the home page
     categories: list[Category] = Field(min_length=1)
     platforms: list[Platform] = []
     contacts: list[Contact] = []
@@ -244,7 +245,16 @@ class Material(Strict):
     form: Optional[Literal["原件", "复印件", "电子版", "原件或复印件", "原件和复印件"]] = None
     copies: Optional[int] = Field(default=None, ge=0)
     note: Optional[str] = None
-    template: Optional[str] = None
+    template: Optional[str] = None      # blank form (空白表格) under content/files/
+    sample: Optional[str] = None        # filled-in example (示例样表) under content/files/
+    upload: Optional[str] = None        # id of the online form's file field that carries it
+    no_upload: Optional[str] = None     # why a required material has no upload in the online form
+
+    @model_validator(mode="after")
+    def _upload_or_reason(self):
+        if self.upload and self.no_upload:
+            raise ValueError("give either 'upload' (the form's file field) or 'no_upload' (why there is none), not both")
+        return self
 
 
 class TimeLimit(Strict):
@@ -312,6 +322,11 @@ class Option(Strict):
     label: str
 
 
+class Condition(Strict):
+    field: str
+    value: str
+
+
 class FormField(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
@@ -324,6 +339,8 @@ class FormField(Strict):
     options: list[Option] = []
     accept: list[str] = []
     max_mb: Optional[float] = Field(default=None, gt=0)
+    show_if: Optional[Condition] = None   # asked (and required) only when another answer has this value
+    not_past: bool = False                # date fields: today or later
 
     @field_validator("options", mode="before")
     @classmethod
@@ -343,6 +360,8 @@ class FormField(Strict):
             raise ValueError("'accept' and 'max_mb' only apply to file fields")
         if self.type == "file" and not self.accept:
             raise ValueError("a file field needs 'accept', e.g. [pdf, jpg, png]")
+        if self.not_past and self.type != "date":
+            raise ValueError("'not_past' only applies to date fields")
         return self
 
 

@@ -2,6 +2,7 @@
 fill forms the way a browser does (CSRF token from the page, multipart bodies)."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import secrets
@@ -134,7 +135,7 @@ class Applicant:
 
 def errors_in(html: str) -> list[tuple[str, str]]:
     """(field name, message) pairs of the error summary."""
-    return re.findall(r'<li><a href="#field-([a-z_]+)">([^<]+)</a></li>', html)
+    return re.findall(r'<li><a href="#field-([a-z0-9_-]+)">([^<]+)</a></li>', html)
 
 
 def track(client, ref: str, phone: str):
@@ -195,12 +196,16 @@ class Staff:
             self.page = r.get_data(as_text=True)
         return r
 
-    def set_status(self, ref: str, to: str, note: str = "", public: bool = True, expected: str | None = None):
+    def set_status(self, ref: str, to: str, note: str = "", public: bool = True, expected: str | None = None,
+                   items: str | None = None, due: str | None = None):
         if expected is None:  # what the case page carries (a closed case has no form: then no check)
             m = re.search(r'name="t-expected" value="([^"]*)"',
                           self.get(f"/staff/applications/{ref}").get_data(as_text=True))
             expected = m.group(1) if m else ""
         data = {"t-to_status": to, "t-expected": expected, "t-note": note}
+        if to == "needs_info":  # 补正: every item with its reason, and a deadline a week ahead
+            data["t-items"] = "检定证书复印件：原件已过有效期" if items is None else items
+            data["t-due_on"] = (dt.date.today() + dt.timedelta(days=7)).isoformat() if due is None else due
         if public:
             data["t-public"] = "y"
         return self.post(f"/staff/applications/{ref}/status", data)

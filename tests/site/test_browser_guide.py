@@ -92,3 +92,29 @@ def test_print_view_hides_navigation_and_shows_url(shipped, serve_dir, page):
     meta = page.locator(".guide-print-meta")
     assert meta.is_visible()
     assert f"/services/{sid}/" in meta.inner_text() and "核验日期" in meta.inner_text()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 800}],
+                         ids=["phone", "desktop"])
+def test_first_screen_has_popular_services_and_the_tasks(shipped, serve_dir, browser, artifacts, viewport):
+    project, site, _ = shipped
+    base = serve_dir(site)
+    context = browser.new_context(locale="zh-CN", viewport=viewport)
+    page = context.new_page()
+    page.goto(base + "/", wait_until="networkidle")
+    first = project.services[project.site.popular[0]]
+    on_screen = [page.get_by_role("link", name=first.name).first, page.locator(".md-search__input:visible, "
+                 "label.md-header__button[for='__search']:visible").first, page.locator(".guide-start__tasks a", has_text="我要查询"),
+                 page.locator(".guide-start__tasks a", has_text="意见箱")]
+    for element in on_screen:
+        box = element.bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], element
+    name = "phone" if viewport["width"] < 500 else "desktop"
+    page.screenshot(path=str(artifacts / f"home-first-screen-{name}.png"))
+    # Every page: the tasks under the header, and the 意见箱 without answering 否 first.
+    page.goto(base + f"/services/{first.id}/", wait_until="networkidle")
+    links = page.locator(".guide-quicklinks a")
+    assert links.all_inner_texts() == ["查询办理进度", "我的办件", "在线申请", "意见箱（投诉）"]
+    assert links.first.bounding_box()["y"] < 150
+    assert page.locator(".guide-feedback__mailbox a", has_text="意见箱").is_visible()
+    context.close()

@@ -38,6 +38,7 @@ def queue():
                            status_options=[("open", "在办（未办结）"), *status_options()],
                            handler_options=[(n, n) for n in user_names()] + [(NO_ASSIGNEE, "未指定承办人")],
                            overdue_options=[("time", "超过办理时限"), ("nolimit", "办事指南未规定办理天数"),
+                                            ("correction", "补正逾期未提交"),
                                             ("followup", f"超过 {current_app.config['GUIDE_FOLLOWUP_DAYS']} 天未联系")],
                            descending=descending, sorts=SORT_LABELS, today=guide_today().isoformat(),
                            cutoff=followup_cutoff(), errors=form.error_list(),
@@ -67,7 +68,7 @@ def _render_case(case, *, transition=None, contact=None, note=None, extras: dict
     extras = extras or case_extras(case)
     return render_template(
         "staff/case.html", case=case, uploads=storage.uploads_of(case.id), contacts=storage.contacts_of(case.id),
-        ratings=storage.ratings_of(case.id), rating_issue=issue,
+        corrections=storage.corrections_of(case.id), ratings=storage.ratings_of(case.id), rating_issue=issue,
         next_statuses=[(s, ACTION_LABELS[s]) for s in ACTION_LABELS if s in TRANSITIONS[case.status]],
         transition=transition or TransitionForm(prefix="t", data={"expected": case.status}),
         contact=contact or ContactForm(prefix="c"), note=note or NoteForm(prefix="n"), note_required=NOTE_REQUIRED,
@@ -109,6 +110,7 @@ def _due_on(case) -> str | None:
 def transition(ref: str):
     case = _case_or_404(ref)
     form = TransitionForm(prefix="t")
+    form.today = guide_today()
     if not form.validate():
         return _render_case(case, transition=form, status=400)
     to = form.to_status.data
@@ -124,19 +126,28 @@ def transition(ref: str):
     guide = current_guide()
     service = guide.project.services.get(case.service_id)
     link = url_for("track.link", token=track.link_token(ref), _external=True)
+    track_url = url_for("track.index", _external=True)
+    correction = None
+    if to == "needs_info":  # 一次性告知: every item with its reason, and the deadline
+        correction = {"items": form.parsed_items, "due_on": form.due_on.data.isoformat()}
     mails = compose_status(site_title=guide.project.site.title, application=case, status_label=STATUS_LABELS[to],
-                                status_help=STATUS_HELP[to], note=note if form.public.data else None, link_url=link,
-                                track_url=url_for("track.index", _external=True),
-                                contact=contact_line(guide.project, service), rate=to == "completed")
+                           status_help=STATUS_HELP[to], note=note if form.public.data else None, link_url=link,
+                           track_url=track_url, contact=contact_line(guide.project, service),
+                           rate=to == "completed", correction=correction)
+    extra = f"请于{_chinese_date(form.due_on.data)}前在线补正。" if correction else ""
     mails += status_sms(current_app.config, ref=ref, phone=case.phone, status_label=STATUS_LABELS[to],
-                        track_url=url_for("track.index", _external=True))
+                        track_url=track_url, extra=extra)
+    public_note, private_note = (note, None) if form.public.data else (None, note)
     try:
         # The step itself is always public (the tracking page shows the status); a note may not be.
-        store().set_status(ref, to, actor=actor(), note=note if form.public.data else None,
-                              private_note=None if form.public.data else note,
-                              expected=form.expected.data or None, mails=mails,
-                              due_on=_due_on(case) if to == "accepted" else None, archive_year=guide_today().year,
-                              result=doc)
+        if correction:
+            store().request_correction(ref, actor=actor(), items=correction["items"], due_on=correction["due_on"],
+                                       note=public_note, expected=form.expected.data or None, mails=mails)
+        else:
+            store().set_status(ref, to, actor=actor(), note=public_note, private_note=private_note,
+                               expected=form.expected.data or None, mails=mails,
+                               due_on=_due_on(case) if to == "accepted" else None, archive_year=guide_today().year,
+                               result=doc)
     except StatusChanged:
         discard_result(doc)
         flash("该申请的状态刚被其他人更改，请查看最新状态后再操作。", "warning")
@@ -151,6 +162,10 @@ def transition(ref: str):
     flash(f"已{ACTION_LABELS[to]}，已通知申请人。" + (f"{doc['title']}已上传，申请人可在查询页下载。" if doc else ""),
           "info")
     return redirect(url_for(".case", ref=ref), 303)
+
+
+def _chinese_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 @bp.post("/applications/<ref>/contacts")

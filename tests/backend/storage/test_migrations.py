@@ -6,9 +6,13 @@ import sqlite3
 from forms_backend import vocabulary
 from forms_backend.storage import Storage
 
-# The CHECK lists as the migrations shipped them (0001-0005; 0005 rebuilt application_events and issue_notes).
+# The CHECK lists as the migrations shipped them (0001-0005; 0005 rebuilt application_events and issue_notes;
+# 0010 rebuilt the two status tables with 'withdrawn').
 SHIPPED = {
-    "applications": ["status IN ('submitted', 'accepted', 'in_progress', 'completed', 'needs_info', 'rejected')"],
+    "applications": ["status IN ('submitted', 'accepted', 'in_progress', 'completed', 'needs_info', 'rejected', "
+                     "'withdrawn')"],
+    "application_events": ["to_status IN ('submitted', 'accepted', 'in_progress', 'completed', 'needs_info', "
+                           "'rejected', 'withdrawn')"],
     "users": ["role IN ('staff', 'admin')"],
     "contacts": ["channel IN ('phone', 'visit', 'email', 'other')"],
     "suggestions": ["kind IN ('complaint', 'suggestion')"],

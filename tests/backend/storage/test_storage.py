@@ -40,8 +40,10 @@ def store(tmp_path):
 
 def test_new_database_is_migrated_in_wal_mode(store, tmp_path):
     assert store.journal_mode() == "wal"
-    assert [m.name for m in migrations.applied(store.db)][:5] == ["0001_applications", "0002_staff_console",
-                                                                  "0003_feedback", "0004_notify_channel", "0005_staff_work"]
+    assert [m.name for m in migrations.applied(store.db)][:10] == [
+        "0001_applications", "0002_staff_console", "0003_feedback", "0004_notify_channel", "0005_staff_work",
+        "0006_console_indexes", "0007_console_covering_indexes", "0008_corrections", "0009_draft_resume",
+        "0010_withdrawn"]
     assert [m.name for m in migrations.applied(store.db)] == [m.name for m in migrations._migrations]
     assert {"applications", "application_events", "drafts", "uploads", "mail_queue"} <= set(store.db.table_names())
     assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 10000

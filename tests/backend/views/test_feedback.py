@@ -188,7 +188,13 @@ def test_rating_is_stored_and_a_later_one_replaces_it_with_history(client, stora
 def test_unsatisfied_ratings_open_a_follow_up_item(client, storage, score, opens):
     ref = completed(storage)
     page = rating_page(client, ref).get_data(as_text=True)
-    r = client.post(f"/feedback/rate/{ref}", data={"csrf_token": csrf_token(page), "score": str(score)})
+    if opens:  # a bad rating needs its reason
+        r = client.post(f"/feedback/rate/{ref}", data={"csrf_token": csrf_token(page), "score": str(score)})
+        assert errors_in(r.get_data(as_text=True)) == [
+            ("comment", "选择“不满意”或“非常不满意”时，请在“意见或建议”中写明原因，便于我们核实和改进")]
+        assert storage.list_issues()[1] == 0
+    r = client.post(f"/feedback/rate/{ref}", data={"csrf_token": csrf_token(page), "score": str(score),
+                                                   "comment": "等待时间太长" if opens else ""})
     issues, total = storage.list_issues()
     assert total == int(opens)
     if opens:

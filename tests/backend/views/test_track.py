@@ -20,7 +20,7 @@ def ref(client):
 def test_track_page_has_the_form(client):
     page = client.get("/track").get_data(as_text=True)
     assert '<label class="form-label" for="field-ref">申请编号</label>' in page
-    assert '<label class="form-label" for="field-phone">联系电话</label>' in page
+    assert '<label class="form-label" for="field-phone">联系电话或查询码</label>' in page
 
 
 def test_track_link_from_confirmation_fills_in_the_reference(client, ref):

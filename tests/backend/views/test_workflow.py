@@ -101,8 +101,14 @@ def test_completion_email_carries_a_signed_link_to_track_and_rate(app, staff, st
 
 def test_a_reason_is_required_to_reject_or_ask_for_more(staff, storage):
     ref = make_application(storage)
-    for to, message in (("rejected", "不予受理时请填写不予受理的理由"), ("needs_info", "要求补正材料时请填写需要补正的材料")):
-        r = staff.set_status(ref, to, note="  ")
+    r = staff.set_status(ref, "rejected", note="  ")
+    assert r.status_code == 400 and "不予受理时请填写不予受理的理由" in r.get_data(as_text=True)
+    # 补正 needs the list (each item with its reason) and a deadline that is not past.
+    for items, due, message in (("  ", None, "请列出需要补正的全部材料或问题"),
+                                ("检定证书复印件", None, "第 1 行“检定证书复印件”缺少原因"),
+                                ("检定证书复印件：已过期", "", "请填写补正期限"),
+                                ("检定证书复印件：已过期", "2020-01-01", "补正期限不能早于今天")):
+        r = staff.set_status(ref, "needs_info", items=items, due=due)
         assert r.status_code == 400 and message in r.get_data(as_text=True)
     assert storage.get_case(ref).status == "submitted"
 

@@ -1,0 +1,47 @@
+"""The shipped guide ships the blank forms (空白表格) and samples (示例样表) its materials name, and a
+printable 一次性告知单 per service."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from site_builder.content import load_valid_project
+
+from .conftest import ROOT
+
+
+def shipped_materials():
+    project = load_valid_project(ROOT)
+    return [(s, m) for s in project.services.values() for m in s.materials if m.template or m.sample]
+
+
+def test_the_shipped_templates_open_and_have_the_columns_the_guide_names():
+    found = shipped_materials()
+    assert len(found) >= 2
+    for service, material in found:
+        columns = re.search(r"（(.+)）", material.name).group(1).split("、")
+        for name in (material.template, material.sample):
+            book = load_workbook(ROOT / "content" / "files" / name, read_only=True)
+            rows = list(book.active.iter_rows(values_only=True))
+            header = next(r for r in rows if r and "序号" in r)
+            for column in columns:
+                assert any(column in str(cell) for cell in header if cell), (name, column)
+            if name == material.sample:
+                assert "示例" in str(rows[0][0]) and len(rows) > rows.index(header) + 1  # filled in
+
+
+@pytest.mark.slow
+def test_every_service_has_a_printable_notice(shipped):
+    project, site, _ = shipped
+    for service in project.services.values():
+        html = (site / "services" / service.id / "notice" / "index.html").read_text(encoding="utf-8")
+        assert "一次性告知单" in html and service.time_limit.text.split("，")[0] in html
+        for material in service.materials:
+            assert material.name.split("（")[0] in html
+        page = (site / "services" / service.id / "index.html").read_text(encoding="utf-8")
+        assert 'href="notice/"' in page
+    metrology = (site / "services" / "metrology-verification-online" / "index.html").read_text(encoding="utf-8")
+    assert "../../files/metrology-verification-list.xlsx" in metrology and "示例样表" in metrology
+    assert (site / "files" / "metrology-verification-list-sample.xlsx").is_file()
