@@ -20,6 +20,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import uploads
+from ..addresses import duty_address
 from ..context import current_guide
 from ..forms.corrections import correction_answer_form
 from ..forms.applicant import MineForm, TrackForm, WithdrawForm
@@ -187,7 +188,8 @@ def correction(ref: str, correction_id: int):
         if got is not None:
             got.field_id = correction_field(open_one.id, i)
     service = guide.project.services.get(application.service_id)
-    staff_to = compose.staff_address(guide.project, service) if service else guide.project.site.staff_email
+    duty = duty_address(current_app.config, guide.project)
+    staff_to = compose.staff_address(guide.project, service, duty) if service else duty
     case_url = url_for("staff.case", ref=ref, _external=True)
     mails = compose.compose_correction_answered(application=application, items=open_one.items, answers=form.answers(),
                                              files=received, staff_to=staff_to, case_url=case_url)
@@ -238,7 +240,8 @@ def withdraw(ref: str):
         errors = [("reason", form.reason.errors[0])]
         return _page(TrackForm(data={"ref": ref}), errors=errors, **context), 400
     service = guide.project.services.get(application.service_id)
-    staff_to = compose.staff_address(guide.project, service) if service else guide.project.site.staff_email
+    duty = duty_address(current_app.config, guide.project)
+    staff_to = compose.staff_address(guide.project, service, duty) if service else duty
     mails = compose.compose_withdrawn(site_title=guide.project.site.title, application=application,
                                       reason=form.reason.data, staff_to=staff_to)
     try:
