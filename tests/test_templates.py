@@ -45,3 +45,13 @@ def test_every_service_has_a_printable_notice(shipped):
     metrology = (site / "services" / "metrology-verification-online" / "index.html").read_text(encoding="utf-8")
     assert "../../files/metrology-verification-list.xlsx" in metrology and "示例样表" in metrology
     assert (site / "files" / "metrology-verification-list-sample.xlsx").is_file()
+
+
+def test_periodic_inspection_shows_its_own_flow():
+    project = load_valid_project(ROOT)
+    service = project.services["special-equipment-periodic-inspection"]
+    flow = project.flows[service.flow]
+    assert flow.id == "special-equipment-periodic-inspection"
+    labels = [s.label for s in flow.steps]
+    assert labels[0] == "在线提交定期检验申报" and "出具检验报告" in labels
+    assert project.services["special-equipment-inspection-warning"].flow == "special-equipment-inspection-warning"
