@@ -61,7 +61,7 @@ def test_reader_searches_opens_service_and_sees_its_flow(shipped, serve_dir, pag
     assert steps.count() == len(flow.steps)
     assert flow.steps[0].label in steps.first.inner_text()
     if svc.takes_applications:
-        assert page.get_by_role("link", name="在线申请").first.get_attribute("href") == f"/apply/{svc.id}"
+        assert page.locator("a.guide-apply").first.get_attribute("href") == f"/apply/{svc.id}"
     page.screenshot(path=str(artifacts / "service-page.png"), full_page=True)
     assert outside == []
 
