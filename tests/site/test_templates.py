@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from site_builder.content import load_valid_project
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 
 def shipped_materials():

@@ -7,7 +7,7 @@ import re
 
 from forms_backend.jobs import housekeeping
 
-from .conftest import METERING, Applicant, csrf_token, errors_in, set_time
+from ..conftest import METERING, Applicant, csrf_token, errors_in, set_time
 
 TYPED = {**METERING, "uscc": "91350100M000100Y44", "f_instruments": "电子天平 2 台\n压力表 5 块"}  # a wrong check char
 

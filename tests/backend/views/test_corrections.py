@@ -8,7 +8,7 @@ import io
 from forms_backend.mail import transport as mail
 from forms_backend.forms.corrections import parse_items
 
-from .conftest import METERING, PDF, Applicant, csrf_token, errors_in, set_time, track
+from ..conftest import METERING, PDF, Applicant, csrf_token, errors_in, set_time, track
 
 ITEMS = "检定证书复印件：原件已过有效期\n器具照片：看不清铭牌上的出厂编号"
 

@@ -11,8 +11,8 @@ from werkzeug.serving import make_server
 from forms_backend import create_app
 from forms_backend.mail import transport as mail
 
-from .conftest import ARTIFACTS, METERING, PDF, STAFF_PASSWORD, Applicant, config
-from .sms_gateway import Gateway
+from ..conftest import ARTIFACTS, METERING, PDF, STAFF_PASSWORD, Applicant, config
+from ..mail.sms_gateway import Gateway
 
 pytestmark = pytest.mark.browser
 

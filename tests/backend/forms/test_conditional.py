@@ -8,7 +8,7 @@ from site_builder.content import model
 
 from forms_backend.forms.applicant import question_from_spec
 
-from .conftest import DRUG, Applicant, errors_in, pdf_file
+from ..conftest import DRUG, Applicant, errors_in, pdf_file
 
 
 def test_a_conditional_question_is_required_only_when_its_answer_is_chosen(client):

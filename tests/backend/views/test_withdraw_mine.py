@@ -6,7 +6,7 @@ import re
 
 from forms_backend.storage import BadTransition, Storage, migrations
 
-from .conftest import METERING, VALID_USCC, Applicant, csrf_token, make_application, track
+from ..conftest import METERING, VALID_USCC, Applicant, csrf_token, make_application, track
 
 
 

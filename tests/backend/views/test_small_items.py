@@ -2,7 +2,7 @@
 says where the 意见箱 query code goes."""
 from __future__ import annotations
 
-from .conftest import METERING, Applicant, VALID_USCC
+from ..conftest import METERING, Applicant, VALID_USCC
 
 
 def test_company_name_is_stored_as_typed_and_found_with_either_bracket(app, client, storage, staff):
