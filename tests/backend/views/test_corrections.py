@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from forms_backend.mail import transport as mail
+from forms_backend.mail import delivery as mail
 from forms_backend.forms.corrections import parse_items
 
 from ..conftest import METERING, PDF, Applicant, csrf_token, errors_in, set_time, track

@@ -9,7 +9,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from forms_backend import create_app
-from forms_backend.mail import transport as mail
+from forms_backend.mail import delivery as mail
 
 from ..conftest import ARTIFACTS, METERING, PDF, STAFF_PASSWORD, Applicant, config
 from ..mail.sms_gateway import Gateway
