@@ -155,3 +155,9 @@ class StatisticsStore(StoreBase):
         row = self._one("SELECT count(*), min(archive_seq), max(archive_seq) FROM applications "
                         "WHERE archive_year = ?", (year,))
         return {"count": row[0], "first": row[1], "last": row[2]}
+
+    def followup_scores(self, since: str | None, until: str | None) -> dict[int, int]:
+        """回访满意度 answers of the items opened in the range: score -> count (linked items once)."""
+        where, params = between("opened_at", since, until)
+        where = (where + " AND" if where else " WHERE") + " followup_score IS NOT NULL AND id = group_id"
+        return dict(self._all(f"SELECT followup_score, count(*) FROM issues{where} GROUP BY followup_score", params))

@@ -20,7 +20,8 @@ def enterprise(uscc: str):
     if not rows:
         abort(404)
     return render_template("staff/enterprise.html", uscc=uscc.upper(), rows=rows, total=total,
-                           org_name=rows[-1].org_name, today=guide_today().isoformat(), cutoff=followup_cutoff())
+                           org_name=rows[-1].org_name, today=guide_today().isoformat(), cutoff=followup_cutoff(),
+                           results=store().result_counts([r.ref for r in rows]))
 
 
 CATALOGUE_PAGE = 500  # rows per printed page of the 归档文件目录

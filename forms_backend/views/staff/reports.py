@@ -216,6 +216,7 @@ def report(year: int):
         "outcomes": outcomes, "outcomes_total": outcomes_total,
         "pages": stats.page_no_rates(f["pages"], limit=10),
         "archive": storage.archive_span(year),
+        "followup": storage.followup_scores(since, until),
     }
     return render_template("staff/report.html", year=year, data=data, percent=stats.percent,
                            archive_no=archive_no, generated=dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M"))

@@ -253,6 +253,8 @@ def test_a_result_attached_at_completion_is_downloaded_by_the_applicant(staff, s
     from forms_backend.jobs import housekeeping
     housekeeping(app)
     assert (app.config["RESULT_DIR"] / docs[0].stored_name).exists()
+    page = staff.get(f"/staff/archive/enterprise/{case.uscc}").get_data(as_text=True)
+    assert f'href="/staff/applications/{ref}#results">1 份</a>' in page
 
 
 def test_a_result_that_is_not_an_accepted_kind_is_refused(staff, storage, app):
@@ -298,6 +300,8 @@ def test_a_rating_and_a_complaint_about_one_case_are_linked_and_told_once(staff,
     assert r.status_code == 200 and "基本满意" in r.get_data(as_text=True)
     assert {(i.followup_score, i.followup_comment) for i in storage.list_issues(status=None)[0]} == {(2, "基本解决")}
     assert client.get("/feedback/followup/forged-token").status_code == 404
+    report = staff.get(f"/staff/report/{local_today('Asia/Shanghai').year}").get_data(as_text=True)
+    assert "满意 0 项、基本满意 1 项、不满意 0 项" in report  # the two linked items count once
 
 
 def test_staff_merge_items_and_record_follow_up_satisfaction(staff, storage, client):
