@@ -284,6 +284,7 @@ def test_a_rating_and_a_complaint_about_one_case_are_linked_and_told_once(staff,
     assert total == 2 and first.group_id == second.group_id == min(first.id, second.id)
     page = staff.get(f"/staff/issues/{second.id}").get_data(as_text=True)
     assert f'href="/staff/issues/{first.id}"' in page and "关联的事项一并办结" in page
+    assert f'<a href="/staff/applications/{ref}">{ref}</a>' in page  # the complaint links its case
     r = staff.post(f"/staff/issues/{second.id}/close", {"x-outcome": "已核实并整改，办理时限缩短", "x-told_via": "email"})
     assert r.status_code == 303
     assert [i.status for i in storage.list_issues(status=None)[0]] == ["closed", "closed"]
