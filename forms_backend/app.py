@@ -19,15 +19,12 @@ log = logging.getLogger(__name__)
 
 def create_app(test_config: dict | None = None) -> Flask:
     from site_builder.content import load_valid_project
+    from site_builder.content.contacts import footer_contacts
 
-    from . import errors, security, templating
+    from . import content_reload, errors, security, templating
     from .addresses import staff_address_problems
     from .context import EXTENSION_KEY, Guide
-    from .forms.applicant import application_form
-    from .forms.feedback import suggestion_form
-    from .forms.staff import queue_filter_form, ratings_filter_form
     from .jobs import Background
-    from .uploads import unknown_accepts
     from .views import apply, auth, feedback, staff, static_site, survey, track  # noqa: F401 - survey adds routes
     from .workdays import CalendarSource
 
@@ -55,18 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     storage = open_storage(cfg["GUIDE_DB"])
     guide = Guide(project=project, storage=storage, theme=static_site.ThemeCache(cfg["GUIDE_SITE_DIR"]),
                   calendar=calendar, mail_problems=problems)
-    services = list(project.services.values())
-    guide.extra_forms = {"suggestion": suggestion_form(services),
-                         "queue": queue_filter_form(services, cfg["GUIDE_FOLLOWUP_DAYS"]),
-                         "ratings": ratings_filter_form(services)}
-    for service in project.services.values():
-        if service.takes_applications:
-            guide.forms[service.id] = application_form(service)
-            for spec in service.application.fields:
-                bad = unknown_accepts(spec.accept) if spec.type == "file" else []
-                if bad:
-                    log.warning("service %s field %s: accept %s cannot be checked by content and is refused",
-                                service.id, spec.id, ", ".join(bad))
+    content_reload.install(guide, project, cfg["GUIDE_FOLLOWUP_DAYS"])
+    content_reload.warn_orphans(storage, project)
     guide.background = Background(app)
     app.extensions[EXTENSION_KEY] = guide
 
@@ -82,9 +69,19 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_site.init_app(app)
     errors.init_app(app)
     security.apply_limits(app, limiter)
-    # The 征求意见稿 line of a draft guide, shown on the backend's pages as on the static ones.
-    edition = project.edition_line()
-    app.context_processor(lambda: {"site": project.site, "theme": guide.theme.get(), "edition": edition})
+    # The 征求意见稿 line of a draft guide, shown on the backend's pages as on the static ones;
+    # worked out once per loaded content (the content may be reloaded, see below).
+    shown: list = [None, None]  # [the project it was worked out for, its edition line]
+
+    def edition() -> str | None:
+        if shown[0] is not guide.project:
+            shown[:] = [guide.project, guide.project.edition_line()]
+        return shown[1]
+
+    app.context_processor(lambda: {"site": guide.project.site, "theme": guide.theme.get(), "edition": edition(),
+                                   "guide_footer": lambda: footer_contacts(guide.project.site)})
+    # Content edited while the app runs (a new service, `guide rename`) is picked up without a restart.
+    app.before_request(content_reload.ContentReloader(guide, cfg["GUIDE_PROJECT"], cfg["GUIDE_FOLLOWUP_DAYS"]).before_request)
 
     if cfg["GUIDE_MAIL_WORKER"]:
         guide.background.wake()  # also sends what an earlier run left in the queue

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import engine, search_terms
+from . import changes, engine, search_terms
 from .content import Diagnostic, Project, load_valid_project
 from .errors import BuildError, PublishRefused
 from .flowsvg import render_svg
-from .render import FlowArt, nav, render_docs
+from .content.contacts import footer_contacts
+from .render import FlowArt, catalog, nav, render_docs
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 STAMP = ".guide-build-stamp"
@@ -31,6 +33,7 @@ class BuildResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     search_index_bytes: int = 0
     search_index_bytes_before: int = 0
+    changes: dict = field(default_factory=dict)
 
 
 def build_dir_for(root: Path) -> Path:
@@ -47,14 +50,19 @@ def write_if_changed(path: Path, text: str | bytes) -> bool:
     return True
 
 
-def generate(project: Project, build_dir: Path, art: FlowArt | None = None) -> Path:
-    """Write the docs tree and the engine config for ``project``; return the config path."""
+def generate(project: Project, build_dir: Path, art: FlowArt | None = None,
+             extra_files: dict[str, str | bytes] | None = None, extra_css: tuple[str, ...] = (),
+             extra_javascript: tuple[str, ...] = ()) -> Path:
+    """Write the docs tree and the engine config for ``project``; return the config path.
+
+    ``extra_files`` (docs-relative path → content) and the extra CSS/JS are for ``guide preview``.
+    """
     art = art or FlowArt(render_svg)
     # Graphviz runs as a subprocess per flow: draw them side by side, once, before rendering.
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(art.svg, project.flows.values()))
     docs_dir = build_dir / "docs"
-    docs = render_docs(project, art)
+    docs = dict(render_docs(project, art), **(extra_files or {}))
     wanted = {docs_dir / p for p in docs}
     for rel_path, text in docs.items():
         write_if_changed(docs_dir / rel_path, text)
@@ -80,7 +88,36 @@ def generate(project: Project, build_dir: Path, art: FlowArt | None = None) -> P
     site = project.site
     return engine.write_config(project.root, build_dir, site_name=site.short_title or site.title,
                                description=site.description, site_url=site.url, nav=nav(project),
-                               jieba_user_dict=user_dict, edition=project.edition_line())
+                               jieba_user_dict=user_dict, edition=project.edition_line(), extra_css=extra_css,
+                               extra_settings={"guide_footer": footer_contacts(site)},
+                               extra_javascript=extra_javascript)
+
+
+_DOC_FILE = re.compile(r"Doc file '([^']+)'")
+_LINK = re.compile(r"link '([^']+)'")
+_DOC_SOURCES = {"services": "service", "flows": "flow", "policies": "policy"}
+
+
+def engine_diagnostics(project: Project, messages: list[str]) -> list[Diagnostic]:
+    """The site engine's warnings, at the YAML file (and line) the generated page came from."""
+    out = []
+    for message in messages:
+        doc = _DOC_FILE.search(message)
+        parts = doc.group(1).split("/") if doc else []
+        src = None
+        if len(parts) == 2 and parts[0] in _DOC_SOURCES:
+            src = project.source(_DOC_SOURCES[parts[0]], parts[1].removesuffix(".md"))
+        elif doc:
+            src = project.source("site", "site")
+        path, line = (src.display, 1) if src else ("mkdocs", 0)
+        link = _LINK.search(message)
+        if src and link:
+            text = src.path.read_text(encoding="utf-8").splitlines()
+            line = next((n for n, t in enumerate(text, 1) if link.group(1) in t), 1)
+        text = message.replace("\n", " ").strip()
+        out.append(Diagnostic(path, line, 1, "warning", f"site engine: {text}",
+                              "fix the link or text in this file" if src else ""))
+    return out
 
 
 def _swap(new: Path, target: Path) -> None:
@@ -114,20 +151,24 @@ def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = N
     if staging.exists():
         shutil.rmtree(staging)
     try:
-        engine.build(config, staging)
+        engine_warnings = engine.build(config, staging)
         sizes = engine.compact_search_index(staging, lambda index: search_terms.join_mixed_terms(index, project))
         engine.patch_search_worker(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    what_changed = changes.diff(changes.read_previous(site_dir), changes.snapshot(catalog(project)))
+    (staging / "data" / "changes.json").write_text(json.dumps(
+        {"built": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changes": what_changed}, ensure_ascii=False, indent=1),
+        encoding="utf-8")
     (staging / STAMP).write_text(json.dumps({"built": time.time()}), encoding="utf-8")
     _swap(staging, site_dir)
     pages = sum(1 for _ in site_dir.rglob("index.html"))
     index = site_dir / "search" / "search_index.json"
     return BuildResult(site_dir=site_dir, pages=pages, seconds=time.perf_counter() - started,
-                       warnings=project.warnings,
+                       warnings=project.warnings + engine_diagnostics(project, engine_warnings),
                        search_index_bytes=index.stat().st_size if index.exists() else 0,
-                       search_index_bytes_before=sizes[0] if sizes else 0)
+                       search_index_bytes_before=sizes[0] if sizes else 0, changes=what_changed)
 
 
 def _inputs(root: Path):

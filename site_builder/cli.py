@@ -27,9 +27,10 @@ def _today_option(f):
                              "stale next month.")(f)
 
 
-def _print_diagnostics(diags) -> None:
-    for d in diags:
-        click.echo(d.format(), err=True)
+def _print_diagnostics(diags, root_causes=(), warnings: str = "list") -> None:
+    from .report import print_diagnostics
+
+    print_diagnostics(diags, root_causes, warnings=warnings)
 
 
 COMMANDS_GROUP = "guide.commands"
@@ -61,23 +62,49 @@ def main() -> None:
 
 @main.command()
 @_project_option
-@click.option("--strict", is_flag=True, help="Fail on warnings too (stale review dates, placeholders).")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (stale review dates, placeholders, links).")
+@click.option("--allow-placeholders", is_flag=True,
+              help="With --strict: placeholders are listed apart and do not fail the check.")
+@click.option("--errors-only", is_flag=True, help="List errors only; warnings are counted.")
+@click.option("--review-due", "review_days", type=click.IntRange(0), default=None, metavar="DAYS",
+              help="Also list items whose yearly review (a year after 'reviewed') falls due within DAYS.")
+@click.option("--links", is_flag=True, help="Also fetch every external address and report broken ones.")
+@click.option("--links-timeout", type=float, default=10.0, show_default=True,
+              help="Seconds to wait for each external address.")
 @_today_option
-def check(project: Path, strict: bool, today) -> None:
+def check(project: Path, strict: bool, allow_placeholders: bool, errors_only: bool, review_days: int | None,
+          links: bool, links_timeout: float, today) -> None:
     """Validate the YAML content only; build nothing."""
     from .content import load_project
+    from .report import kind_of, warning_summary
 
     try:
         proj = load_project(project, today=today.date() if today else None)
     except GuideError as exc:
         raise click.ClickException(str(exc))
-    _print_diagnostics(proj.diagnostics)
+    if review_days is not None:
+        _add_review_due(proj, review_days, today.date() if today else None)
+    if links:
+        from .content.links import check_external, report_lines
+
+        for line in report_lines(check_external(proj, timeout=links_timeout)):
+            click.echo(line)
+    placeholders = [d for d in proj.warnings if kind_of(d) == "placeholder"] if allow_placeholders else []
+    others = [d for d in proj.diagnostics if d not in placeholders]
+    _print_diagnostics(others, proj.root_causes, warnings="summary" if errors_only else "list")
+    if placeholders and not errors_only:
+        click.echo(f"placeholders still to fill in ({len(placeholders)}, allowed by --allow-placeholders):",
+                   err=True)
+        _print_diagnostics(placeholders)
     errors, warnings = len(proj.errors), len(proj.warnings)
     summary = (f"{len(proj.services)} services, {len(proj.flows)} flows, {len(proj.policies)} policies, "
                f"{len(proj.providers)} providers: {errors} error(s), {warnings} warning(s)")
     click.echo(summary, err=True)
     _print_unconfirmed_summary(proj)
-    if errors or (strict and warnings):
+    failing = [d for d in proj.warnings if d not in placeholders]
+    if errors or (strict and failing):
+        if strict and failing and not errors:
+            click.echo(f"--strict: {warning_summary(failing)}", err=True)
         sys.exit(1)
 
 
@@ -95,6 +122,24 @@ def _print_unconfirmed_summary(proj) -> None:
     for path, items, placeholders in files:
         parts = ([f"{items} unconfirmed"] if items else []) + ([f"{placeholders} placeholder(s)"] if placeholders else [])
         click.echo(f"  {path}: {', '.join(parts)}", err=True)
+
+
+def _add_review_due(proj, days: int, today=None) -> None:
+    """A warning at each 'reviewed' whose yearly review falls due within ``days`` (the ones
+    already past are reported anyway, as over a year old)."""
+    import datetime as dt
+
+    from .changes import review_due
+    from .content import Diagnostic
+
+    today = today or dt.date.today()
+    for item in review_due(proj, days, today):
+        left = item.days_left(today)
+        if left >= 0:
+            proj.diagnostics.append(Diagnostic(item.path, item.line, 1, "warning",
+                                               f"review due on {item.due} (in {left} days): {item.kind[:-1] if item.kind != 'policies' else 'policy'} "
+                                               f"'{item.id}' was last reviewed on {item.reviewed}",
+                                               "check the facts again and update 'reviewed'"))
 
 
 @main.command()
@@ -122,13 +167,17 @@ def build(project: Path, strict: bool, site_dir: Path | None, publish: bool, tod
                    f"(a build without --publish makes the 征求意见稿 edition)", err=True)
         sys.exit(1)
     except ContentError as exc:
-        _print_diagnostics(exc.diagnostics)
+        _print_diagnostics(exc.diagnostics, exc.root_causes)
         click.echo("build stopped: fix the errors above; the previous site was left as it was", err=True)
         sys.exit(1)
     except GuideError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    from .changes import summary_lines
+
     _print_diagnostics(result.warnings)
+    for line in summary_lines(result.changes):
+        click.echo(line, err=True)
     click.echo(f"built {result.pages} pages into {result.site_dir} in {result.seconds:.1f} s", err=True)
 
 
@@ -158,8 +207,53 @@ def review(project: Path, out_dir: Path | None) -> None:
 @_project_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
-def preview(project: Path, host: str, port: int) -> None:
-    """Live preview for editors: pages change within seconds of saving a YAML file."""
+@click.option("--errors-only", is_flag=True, help="Print errors only, not the warnings' summary.")
+def preview(project: Path, host: str, port: int, errors_only: bool) -> None:
+    """Live preview for editors: pages change within seconds of saving a YAML file; errors show
+    in the terminal and as a banner over the page."""
     from .preview import preview as run_preview
 
-    run_preview(project, host, port)
+    run_preview(project, host, port, errors_only=errors_only)
+
+
+@main.command()
+@_project_option
+@click.argument("old")
+@click.argument("new")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The backend's SQLite file whose applications are re-pointed (default: as guide serve).")
+def rename(project: Path, old: str, new: str, db_path: Path | None) -> None:
+    """Give a service, flow or policy a new id: move the file, rewrite references, record a
+    redirect, and re-point stored applications."""
+    from .content import load_project
+    from .content.diagnostics import rel
+    from .rename import RenameError, rename as do_rename
+
+    try:
+        result = do_rename(project, old, new)
+    except (RenameError, GuideError) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"moved {rel(result.moved[0])} → {rel(result.moved[1])}")
+    for path, count in sorted(result.edited.items()):
+        click.echo(f"  {rel(path)}: {count} reference(s) rewritten")
+    folder = {"service": "services", "flow": "flows", "policy": "policies"}[result.kind]
+    click.echo(f"redirect recorded in {rel(project / 'content' / 'redirects.yml')}: /{folder}/{old}/ → "
+               f"/{folder}/{new}/" + (f" and /apply/{old} → /apply/{new}" if result.kind == "service" else ""))
+    if result.kind == "service":
+        _repoint_applications(project, db_path, old, new)
+    after = load_project(project)
+    if after.errors:
+        _print_diagnostics(after.errors)
+        sys.exit(1)
+    click.echo("content checked: no errors; run `guide build` to publish the new pages")
+
+
+RENAME_HOOKS = "guide.rename_hooks"
+
+
+def _repoint_applications(project: Path, db_path: Path | None, old: str, new: str) -> None:
+    """Let the packages that store service ids (the backend) follow the rename: each hook of the
+    ``guide.rename_hooks`` entry-point group is called and returns lines to print."""
+    for ep in entry_points(group=RENAME_HOOKS):
+        for line in ep.load()(project=project, db_path=db_path, old=old, new=new):
+            click.echo(line)

@@ -19,16 +19,16 @@ ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
 
 def base_config(project_root: Path) -> dict:
-    """The project's own mkdocs.yml when it has one, else the tool's default look."""
-    own = project_root / "mkdocs.yml"
-    path = own if own.exists() else BASE_CONFIG
-    with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """The tool's default look with the project's own mkdocs.yml merged over it."""
+    from .content.siteconfig import load
+
+    return load(project_root)[0]
 
 
 def write_config(project_root: Path, build_dir: Path, *, site_name: str, description: str,
                  site_url: str | None, nav: list, jieba_user_dict: Path | None,
-                 edition: str | None = None) -> Path:
+                 edition: str | None = None, extra_css: tuple[str, ...] = (),
+                 extra_javascript: tuple[str, ...] = (), extra_settings: dict | None = None) -> Path:
     cfg = base_config(project_root)
     cfg["site_name"] = site_name
     cfg["site_description"] = description
@@ -48,6 +48,9 @@ def write_config(project_root: Path, build_dir: Path, *, site_name: str, descrip
     scripts = sorted(p.relative_to(ASSETS_DIR).as_posix() for p in (ASSETS_DIR / "javascripts").glob("*.js"))
     cfg["extra_javascript"] = [f"assets/{s}" for s in scripts] + [j for j in cfg.get("extra_javascript", [])
                                                                   if j not in {f"assets/{s}" for s in scripts}]
+    extra.update(extra_settings or {})  # e.g. the footer contacts (``config.extra.guide_footer``)
+    cfg["extra_css"] += list(extra_css)
+    cfg["extra_javascript"] += list(extra_javascript)
     for plugin in cfg.get("plugins", []):
         if isinstance(plugin, dict) and "search" in plugin and jieba_user_dict:
             plugin["search"]["jieba_dict_user"] = str(jieba_user_dict)
@@ -57,13 +60,26 @@ def write_config(project_root: Path, build_dir: Path, *, site_name: str, descrip
     return path
 
 
-def build(config_file: Path, site_dir: Path) -> None:
-    """Run ``mkdocs build`` in-process into ``site_dir``."""
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def build(config_file: Path, site_dir: Path) -> list[str]:
+    """Run ``mkdocs build`` in-process into ``site_dir``; return the engine's warnings (the
+    caller says which YAML file each one comes from)."""
     from mkdocs.commands import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    logging.getLogger("mkdocs").setLevel(logging.WARNING)
+    logger = logging.getLogger("mkdocs")
+    logger.setLevel(logging.WARNING)
+    collect = _Collect()
+    logger.addHandler(collect)
     try:
         cfg = load_config(config_file=str(config_file), site_dir=str(site_dir))
         mkdocs_build.build(cfg)
@@ -71,6 +87,9 @@ def build(config_file: Path, site_dir: Path) -> None:
         raise BuildError(f"mkdocs build failed: {exc}") from exc
     except SystemExit as exc:  # mkdocs aborts with SystemExit on config errors
         raise BuildError(f"mkdocs build failed (exit {exc.code})") from exc
+    finally:
+        logger.removeHandler(collect)
+    return collect.messages
 
 
 def compact_search_index(site_dir: Path, transform=None) -> tuple[int, int] | None:

@@ -17,6 +17,7 @@ import markupsafe
 import yaml
 
 from .content import Project, model
+from .content.contacts import contact_lines
 from .content.provenance import MARK, describe_sources
 
 TEMPLATES = Path(__file__).parent / "templates" / "pages"
@@ -37,18 +38,6 @@ def _yaml_str(value: str) -> str:
 def _cell(value) -> str:
     """Text safe inside a Markdown table cell."""
     return str(value).replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
-
-
-def contact_lines(c) -> list[tuple[str, str]]:
-    lines = []
-    for attr, label in (("phone", "电话"), ("email", "电子邮箱"), ("address", "地址"),
-                        ("hours", "办公时间"), ("url", "网址")):
-        value = getattr(c, attr, None)
-        if value:
-            if attr == "url" and str(value).startswith("http"):
-                value = f"<{value}>"
-            lines.append((label, value))
-    return lines
 
 
 def _unconfirmed(prov: model.Provenance | None) -> bool:
@@ -300,7 +289,26 @@ def render_docs(project: Project, art: FlowArt) -> dict[str, str]:
     for page in project.site.pages:
         docs[f"about/{page.id}.md"] = render_info(page)
     docs["data/catalog.json"] = json.dumps(catalog(project), ensure_ascii=False, indent=1)
+    docs.update(redirect_pages(project))
     return docs
+
+
+REDIRECT_FOLDERS = {"service": "services", "flow": "flows", "policy": "policies"}
+
+
+def redirect_pages(project: Project) -> dict[str, str]:
+    """A small HTML page at each renamed page's old address that sends the reader on (relative
+    links, so it works wherever the site is mounted)."""
+    pages = {}
+    for r in project.redirects:
+        folder = REDIRECT_FOLDERS[r.kind]
+        target = f"../{r.new}/"
+        pages[f"{folder}/{r.old}/index.html"] = (
+            "<!doctype html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">"
+            f"<title>本页已迁移</title><meta http-equiv=\"refresh\" content=\"0; url={target}\">"
+            f"<link rel=\"canonical\" href=\"{target}\"><meta name=\"robots\" content=\"noindex\"></head>"
+            f"<body><p>本页已迁移至<a href=\"{target}\">新地址</a>。</p></body></html>\n")
+    return pages
 
 
 NAV_SERVICES_LIMIT = 120

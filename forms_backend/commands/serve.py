@@ -65,8 +65,13 @@ def serve(project: Path, host: str, port: int, db_path: Path | None, site_dir: P
     except (GuideError, StorageError, SettingsError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    for problem in app.extensions["guide"].mail_problems:
+    from ..content_reload import orphan_messages
+
+    guide = app.extensions["guide"]
+    for problem in guide.mail_problems:
         click.echo(f"warning: {problem}", err=True)
+    for message in orphan_messages(guide.storage, guide.project):
+        click.echo(f"warning: {message}", err=True)
     try:
         server = make_server(host, port, app, threaded=True)
     except OSError as exc:

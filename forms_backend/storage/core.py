@@ -147,6 +147,21 @@ class StoreBase:
         os.replace(tmp, dest)
         return dest
 
+    # Tables that name a service by its id (guide rename re-points them).
+    SERVICE_TABLES = ("applications", "drafts", "suggestions", "issues")
+
+    def rename_service(self, old: str, new: str) -> dict[str, int]:
+        """Re-point every stored row of service ``old`` to ``new`` in one transaction."""
+        changed = {}
+        with self._immediate() as db:
+            for table in self.SERVICE_TABLES:
+                cur = db.execute(f"UPDATE {table} SET service_id = ? WHERE service_id = ?", (new, old))
+                changed[table] = cur.rowcount
+        return changed
+
+    def applications_per_service(self) -> dict[str, int]:
+        return dict(self._all("SELECT service_id, COUNT(*) FROM applications GROUP BY service_id"))
+
     def counts(self) -> dict[str, int]:
         tables = ("applications", "application_events", "drafts", "uploads", "mail_queue")
         return {t: self._one(f"SELECT count(*) FROM {t}")[0] for t in tables}

@@ -46,6 +46,11 @@ def _service_and_form(service_id: str):
     guide = current_guide()
     form_class = guide.forms.get(service_id)
     if form_class is None:
+        renamed = guide.project.redirect_target("service", service_id)
+        if renamed and renamed in guide.forms:
+            # `guide rename` recorded it: the old address leads to the new form (308 keeps a POST).
+            new_path = request.path.replace(f"/apply/{service_id}", f"/apply/{renamed}", 1)
+            abort(redirect(new_path, 301 if request.method in ("GET", "HEAD") else 308))
         abort(404)
     return guide.project.services[service_id], form_class
 

@@ -24,11 +24,13 @@ class Theme:
     stylesheets: list[str] = field(default_factory=list)
     body: dict[str, str] = field(default_factory=dict)
     icon: str | None = None
+    logo: str | None = None  # the guide's own logo image (theme.logo), when it set one
     stamp: tuple | None = None
 
 
 STYLESHEET = re.compile(r'<link\s+rel="stylesheet"\s+href="([^"]+)"')
 ICON = re.compile(r'<link\s+rel="icon"\s+href="([^"]+)"')
+LOGO = re.compile(r'class="md-header__button md-logo"[^>]*>\s*<img\s+src="([^"]+)"')
 
 
 def _own(href: str) -> str | None:
@@ -49,7 +51,7 @@ def find_theme(site_dir: Path) -> Theme:
         return Theme()
     sheets: list[str] = []
     body: dict[str, str] = {}
-    icon = None
+    icon = logo = None
     index = site_dir / "index.html"
     if index.is_file():
         text = index.read_text(encoding="utf-8", errors="replace")
@@ -57,6 +59,8 @@ def find_theme(site_dir: Path) -> Theme:
         sheets = [url for url in map(_own, STYLESHEET.findall(text)) if url]
         found_icon = ICON.search(text)
         icon = _own(found_icon.group(1)) if found_icon else None
+        found_logo = LOGO.search(text)
+        logo = _own(found_logo.group(1)) if found_logo else None
         tag = re.search(r"<body[^>]*>", text)
         if tag:
             body = dict(BODY_ATTRS.findall(tag.group(0)))
@@ -65,7 +69,7 @@ def find_theme(site_dir: Path) -> Theme:
             found = sorted(css_dir.glob(f"{stem}.*.min.css"))
             if found:
                 sheets.append(f"/assets/stylesheets/{found[-1].name}")
-    return Theme(sheets, body, icon, _stamp(site_dir))
+    return Theme(sheets, body, icon, logo, _stamp(site_dir))
 
 
 def _stamp(site_dir: Path) -> tuple | None:

@@ -13,10 +13,18 @@ from .yamlsrc import Source, leaves
 STALE_AFTER_DAYS = 365
 
 
+# Which file defines each kind of reference: ("site", "site") for categories, ...
+_DEFINED_IN = {"category": ("site", None), "provider": ("providers", None), "policy": ("policy", ""),
+               "flow": ("flow", ""), "related service": ("service", "")}
+
+
 def _ref(project: Project, src: Source, loc: tuple, value: str, known: Iterable[str], what: str, where: str):
     known = list(known)
     if value in known:
         return
+    kind, per_file = _DEFINED_IN.get(what, (None, None))
+    if kind and ((kind, kind) in project.failed if per_file is None else (kind, str(value)) in project.failed):
+        return  # the file that defines it is broken: that file's own error is the one to fix
     guess = closest(value, known)
     hint = f"did you mean '{guess}'?" if guess else f"add it to {where} or fix the id"
     project.diagnostics.append(src.diag(loc, f"unknown {what} '{value}'", hint))
@@ -172,8 +180,26 @@ def check_placeholders(project: Project, src: Source) -> None:
                                                 "replace it with the confirmed value", severity="warning"))
 
 
+def check_redirects(project: Project) -> None:
+    src = project.source("redirects", "redirects")
+    if src is None:
+        return
+    existing = {"service": project.services, "flow": project.flows, "policy": project.policies}
+    for i, r in enumerate(project.redirects):
+        if r.old in existing[r.kind]:
+            project.diagnostics.append(src.diag(("redirects", i, "old"),
+                                                f"redirect from {r.kind} '{r.old}', which exists again",
+                                                "remove this redirect, or rename the new file"))
+        _ref(project, src, ("redirects", i, "new"), r.new, existing[r.kind], r.kind, f"the {r.kind}s")
+
+
 def check_project(project: Project, today: dt.date | None = None) -> None:
+    from .links import check_links
+    from .siteconfig import load as load_site_config
+
     today = today or dt.date.today()
+    check_links(project)
+    project.diagnostics.extend(load_site_config(project.root)[1])
     site_src = project.source("site", "site")
     if project.site and site_src:
         ids = [c.id for c in project.site.categories]
@@ -183,11 +209,19 @@ def check_project(project: Project, today: dt.date | None = None) -> None:
                                                          "category ids must be unique"))
             if cat.parent:
                 _ref(project, site_src, ("categories", i, "parent"), cat.parent, ids, "category", "site.yml")
+        names = [c.name for c in project.site.contacts]
+        for i, name in enumerate(project.site.footer_contacts):
+            if name not in names:
+                guess = closest(name, names)
+                project.diagnostics.append(site_src.diag(
+                    ("footer_contacts", i), f"footer contact '{name}' is not one of 'contacts'",
+                    f"did you mean '{guess}'?" if guess else "use the 'name' of an entry of 'contacts'"))
         if project.site.basic_flow:
             _ref(project, site_src, ("basic_flow",), project.site.basic_flow, project.flows, "flow", "flows/")
         for i, sid in enumerate(project.site.popular):
             _ref(project, site_src, ("popular", i), sid, project.services, "service", "content/services/")
         check_dates(project, project.site, site_src, today)
+    check_redirects(project)
     codes: dict[str, str] = {}
     for (kind, key), src in list(project.sources.items()):
         check_placeholders(project, src)

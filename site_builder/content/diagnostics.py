@@ -37,8 +37,10 @@ class GuideError(Exception):
 class ContentError(GuideError):
     """The content has errors; ``diagnostics`` lists every one of them."""
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic], root_causes=()):
         self.diagnostics = sorted(diagnostics)
+        # The errors of files that could not be read: printed first, they explain the rest.
+        self.root_causes = set(root_causes)
         super().__init__("\n".join(d.format() for d in self.diagnostics))
 
 

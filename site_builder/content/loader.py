@@ -6,7 +6,9 @@ its diagnostics. ``load_valid_project`` raises ``ContentError`` when any diagnos
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Type
 
@@ -74,6 +76,9 @@ def explain(err: dict, cls: Type[BaseModel], src: Source, base: tuple = ()) -> D
         hint = f"did you mean '{guess}'?" if guess else "allowed fields: " + ", ".join(allowed)
         return src.diag(full, f"unknown field '{name}'", hint)
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
+        why = impossible_date(value)
+        if why:
+            return src.diag(full, f"bad date {value!r} in '{name}': {why}", "write a day that exists, as YYYY-MM-DD")
         return src.diag(full, f"bad date {value!r} in '{name}'", "write dates as YYYY-MM-DD, e.g. 2026-11-25")
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
@@ -92,15 +97,38 @@ def explain(err: dict, cls: Type[BaseModel], src: Source, base: tuple = ()) -> D
         return src.diag(full, f"'{name}' is {value}, which is too small", err["msg"].lower())
     if kind in FIELD_TYPES:
         expected = FIELD_TYPES[kind] or kind
-        got = type(value).__name__ if value is not None else "nothing"
-        got = {"str": "text", "int": "a number", "list": "a list", "dict": "a block of fields",
-               "NoneType": "nothing", "bool": "true/false"}.get(got, got)
+        got = ("nothing" if value is None else "true/false" if isinstance(value, bool)
+               else "a number" if isinstance(value, (int, float)) else type(value).__name__)
+        got = {"str": "text", "list": "a list", "dict": "a block of fields"}.get(got, got)
         return src.diag(full, f"wrong type for '{name}': expected {expected}, got {got}",
                         f"write '{name}' as {expected}")
     if kind == "value_error":
         msg = str(err.get("ctx", {}).get("error", err["msg"]))
         return src.diag(full, msg, f"see {example_for(cls)} for this block's rules")
     return src.diag(full, f"invalid value for '{name}': {err['msg']}", f"see {example_for(cls)} for a correct file")
+
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]
+
+
+def impossible_date(value) -> str | None:
+    """Why a YYYY-MM-DD text is not a real day ('February 2026 has no 30th'), or None."""
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", str(value).strip())
+    if not m:
+        return None
+    year, month, day = (int(g) for g in m.groups())
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        return f"{MONTHS[month - 1]} {year} has no {_ordinal(day)} (it has {last} days)"
+    return None
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def parse(src: Source, cls: Type[BaseModel], base: tuple = ()) -> tuple[BaseModel | None, list[Diagnostic]]:
@@ -134,9 +162,13 @@ def _load_folder(project: Project, folder: Path, kind: str, cls, target: dict) -
             continue
         src = _read(path, project.diagnostics)
         if src is None:
+            project.failed.add((kind, path.stem))
+            project.root_causes.add(project.diagnostics[-1])
             continue
         obj, diags = parse(src, cls)
         project.diagnostics.extend(diags)
+        if obj is None:
+            project.failed.add((kind, path.stem))
         raw_id = src.data.get("id") if isinstance(src.data, dict) else None
         if raw_id is not None and str(raw_id) != path.stem:
             project.diagnostics.append(src.diag(("id",), f"id '{raw_id}' differs from the file name '{path.name}'",
@@ -169,12 +201,21 @@ def load_project(root: Path | str, today: dt.date | None = None) -> Project:
         project.diagnostics.extend(diags)
         project.site = site
         project.sources[("site", "site")] = src
+    else:
+        project.root_causes.add(project.diagnostics[-1])
+    if project.site is None:
+        project.failed.add(("site", "site"))
     prov_path = project.content_dir / "providers.yml"
     if prov_path.exists():
         src = _read(prov_path, project.diagnostics)
-        if src is not None:
+        if src is None:
+            project.root_causes.add(project.diagnostics[-1])
+            project.failed.add(("providers", "providers"))
+        else:
             providers, diags = parse(src, model.Providers)
             project.diagnostics.extend(diags)
+            if not providers:
+                project.failed.add(("providers", "providers"))
             if providers:
                 project.sources[("providers", "providers")] = src
                 for i, p in enumerate(providers.providers):
@@ -185,6 +226,15 @@ def load_project(root: Path | str, today: dt.date | None = None) -> Project:
     else:
         project.diagnostics.append(Diagnostic(rel(prov_path), 1, 1, "error", "providers.yml is missing",
                                               "create it with a 'providers:' list"))
+    redirects_path = project.content_dir / "redirects.yml"
+    if redirects_path.exists():
+        src = _read(redirects_path, project.diagnostics)
+        if src is not None:
+            redirects, diags = parse(src, model.Redirects)
+            project.diagnostics.extend(diags)
+            if redirects:
+                project.redirects = redirects.redirects
+                project.sources[("redirects", "redirects")] = src
     _load_folder(project, project.content_dir / "policies", "policy", model.Policy, project.policies)
     _load_folder(project, project.flows_dir, "flow", model.Flow, project.flows)
     _load_folder(project, project.content_dir / "services", "service", model.Service, project.services)
@@ -197,5 +247,5 @@ def load_valid_project(root: Path | str, strict: bool = False, today: dt.date | 
     project = load_project(root, today=today)
     bad = project.diagnostics if strict else project.errors
     if bad:
-        raise ContentError(project.diagnostics)
+        raise ContentError(project.diagnostics, project.root_causes)
     return project

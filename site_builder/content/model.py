@@ -14,8 +14,42 @@ SLUG = r"^[a-z0-9][a-z0-9-]*$"
 PLACEHOLDER = "【待补充】"
 
 
+def _is_text(annotation) -> bool:
+    return annotation is str or (getattr(annotation, "__args__", None) is not None
+                                 and str in annotation.__args__ and len(annotation.__args__) <= 2
+                                 and all(a in (str, type(None)) for a in annotation.__args__))
+
+
+def _text_of(value):
+    """A number where text is meant, as written in the YAML file (``6.10`` stays "6.10")."""
+    if isinstance(value, bool):
+        return value
+    if hasattr(value, "text") and isinstance(value, (int, float)):
+        return value.text
+    if type(value) is int:
+        return str(value)
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_as_written(cls, data):
+        # `article: 6.10` or `code: 0012` were read as numbers; a text field takes the text typed.
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, info in cls.model_fields.items():
+            if name not in out:
+                continue
+            ann = info.annotation
+            if _is_text(ann):
+                out[name] = _text_of(out[name])
+            elif getattr(ann, "__origin__", None) is list and ann.__args__ == (str,) and isinstance(out[name], list):
+                out[name] = [_text_of(v) for v in out[name]]
+        return out
 
 
 # ---------------------------------------------------------------- provenance
@@ -138,6 +172,9 @@ class Site(Strict):
     categories: list[Category] = Field(min_length=1)
     platforms: list[Platform] = []
     contacts: list[Contact] = []
+    # Names of 'contacts' whose phone, address and hours are shown in the footer of every page
+    # (the guide's and the backend's).
+    footer_contacts: list[str] = []
     supervision: list[Contact] = []
     pages: list[InfoPage] = []
     documents: list[Document] = []
@@ -382,6 +419,12 @@ class Application(Strict):
         return self
 
 
+class Update(Strict):
+    """One line of a service page's 更新记录: what changed for the reader, and when."""
+    date: dt.date
+    text: str
+
+
 class Service(Strict):
     id: str = Field(pattern=SLUG)
     code: Optional[str] = None
@@ -405,9 +448,25 @@ class Service(Strict):
     contact: Optional[ServiceContact] = None
     related: list[str] = []
     application: Optional[Application] = None
+    updates: list[Update] = []
     reviewed: dt.date
     provenance: Optional[Provenance] = None
 
     @property
     def takes_applications(self) -> bool:
         return bool(self.application and self.application.enabled)
+
+
+# ---------------------------------------------------------------- redirects.yml
+
+class Redirect(Strict):
+    """An id that was renamed (``guide rename`` writes these): its old page and, for a service,
+    its old ``/apply/<id>`` address lead to the new ones."""
+    kind: Literal["service", "flow", "policy"]
+    old: str = Field(pattern=SLUG)
+    new: str = Field(pattern=SLUG)
+    date: Optional[dt.date] = None
+
+
+class Redirects(Strict):
+    redirects: list[Redirect] = []

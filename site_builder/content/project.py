@@ -20,6 +20,11 @@ class Project:
     services: dict[str, model.Service] = field(default_factory=dict)
     sources: dict[tuple[str, str], Source] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Files that could not be read into the model, as (kind, id): references to what they
+    # define are not checked, so one broken file gives one error, not one per reference.
+    failed: set[tuple[str, str]] = field(default_factory=set)
+    root_causes: set[Diagnostic] = field(default_factory=set)
+    redirects: list[model.Redirect] = field(default_factory=list)
 
     @property
     def content_dir(self) -> Path:
@@ -36,6 +41,10 @@ class Project:
     @property
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if not d.is_error]
+
+    def redirect_target(self, kind: str, old: str) -> str | None:
+        """The current id of a renamed service, flow or policy, or None."""
+        return next((r.new for r in self.redirects if r.kind == kind and r.old == old), None)
 
     def source(self, kind: str, key: str) -> Source | None:
         return self.sources.get((kind, key))

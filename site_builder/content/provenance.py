@@ -195,11 +195,12 @@ def check(project: "Project", today: dt.date) -> list[Diagnostic]:
             continue
         for i, ref in enumerate(prov.sources):
             ref_loc = loc + ("provenance", "sources", i)
-            if ref.doc and ref.doc not in docs:
+            # A site.yml or policy file that does not parse is the one error to fix (no cascade).
+            if ref.doc and ref.doc not in docs and ("site", "site") not in project.failed:
                 guess = closest(ref.doc, docs)
                 diags.append(src.diag(ref_loc + ("doc",), f"unknown source document '{ref.doc}'",
                                       f"did you mean '{guess}'?" if guess else "list it under 'documents' in site.yml"))
-            if ref.policy and ref.policy not in project.policies:
+            if ref.policy and ref.policy not in project.policies and ("policy", ref.policy) not in project.failed:
                 guess = closest(ref.policy, project.policies)
                 diags.append(src.diag(ref_loc + ("policy",), f"unknown policy '{ref.policy}'",
                                       f"did you mean '{guess}'?" if guess else "add it to content/policies/ or fix the id"))

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic, rel
+from .yamlsyntax import diagnose
 
 Loc = tuple  # a path into the document: keys and list indexes
 
@@ -52,6 +53,32 @@ class YamlProblem(Exception):
         super().__init__(diagnostic.format())
 
 
+class YamlInt(int):
+    """An integer as read from YAML, with the text it was written as (``0012``, ``6``)."""
+
+    text: str = ""
+
+
+class YamlFloat(float):
+    """A decimal number as read from YAML, with its text: ``article: 6.10`` keeps "6.10"."""
+
+    text: str = ""
+
+
+def _number(value, text: str):
+    cls = YamlInt if type(value) is int else YamlFloat
+    out = cls(value)
+    out.text = text
+    return out
+
+
+def as_written(value):
+    """A number read from YAML as the text the editor typed; anything else unchanged."""
+    if isinstance(value, (YamlInt, YamlFloat)):
+        return value.text
+    return value
+
+
 def _scalar(loader, node: yaml.ScalarNode) -> Any:
     # Resolve plain scalars the YAML 1.1 way PyYAML does (int, bool, date ...), but keep
     # timestamps as dates, not datetimes, since every date in the content is a day.
@@ -62,6 +89,8 @@ def _scalar(loader, node: yaml.ScalarNode) -> Any:
         return node.value
     if isinstance(value, dt.datetime):
         return value.date()
+    if type(value) in (int, float):
+        return _number(value, node.value)
     return value
 
 
@@ -109,29 +138,6 @@ def _tab_problem(path: Path, text: str) -> Diagnostic | None:
     return None
 
 
-_SYNTAX = [
-    ("mapping values are not allowed", "a ':' inside a value",
-     "put the whole value in quotes, e.g. name: \"药品: 检验\""),
-    ("could not find expected ':'", "a line has no ':' after its field name",
-     "write 'field: value', or indent a continued line under its field"),
-    ("did not find expected key", "the indentation of this line does not match its block",
-     "line it up with the other fields of the same block"),
-    ("did not find expected '-' indicator", "a list item is not indented like the others",
-     "line up every '- ' of the list"),
-    ("found unexpected end of stream", "a quote or bracket is never closed",
-     "close the quote or bracket opened above"),
-]
-
-
-def _explain_syntax(problem: str, context: str) -> tuple[str, str]:
-    """Plain words for the parser's messages (PyYAML and libyaml word them differently)."""
-    for needle, what, hint in _SYNTAX:
-        if needle in problem or needle in context:
-            return what, hint
-    what = f"{context}, {problem}" if context else (problem or "invalid YAML")
-    return what, "check indentation, colons and quotes on this line and the one above"
-
-
 def load_yaml(path: Path) -> Source:
     """Parse ``path``; raise ``YamlProblem`` with a line-numbered message on bad syntax."""
     try:
@@ -149,9 +155,7 @@ def load_yaml(path: Path) -> Source:
         marks: dict[Loc, tuple[int, int]] = {}
         data = _convert(loader, node, (), marks, path) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what, hint = _explain_syntax(exc.problem or "", exc.context or "")
+        line, col, what, hint = diagnose(text, exc)
         raise YamlProblem(Diagnostic(rel(path), line, col, "error", f"YAML syntax error: {what}", hint)) from None
     finally:
         loader.dispose()

@@ -35,14 +35,37 @@ CASES = [
                  f"{SVC}:4:1: error: wrong type for 'aliases': expected a list, got text — write 'aliases' as a list",
                  id="wrong-type"),
     pytest.param(SVC, "reviewed: 2026-11-01", "reviewed: 2026-13-01",
-                 f"{SVC}:64:1: error: bad date '2026-13-01' in 'reviewed' — write dates as YYYY-MM-DD, e.g. 2026-11-25",
-                 id="bad-date"),
+                 f"{SVC}:64:1: error: bad date '2026-13-01' in 'reviewed': there is no month 13 — "
+                 "write a day that exists, as YYYY-MM-DD", id="bad-date"),
+    pytest.param(SVC, "reviewed: 2026-11-01", "reviewed: 2026-02-30",
+                 f"{SVC}:64:1: error: bad date '2026-02-30' in 'reviewed': February 2026 has no 30th (it has 28 days)"
+                 " — write a day that exists, as YYYY-MM-DD", id="february-30"),
+    pytest.param(SVC, "reviewed: 2026-11-01", "reviewed: 2026-11-1x",
+                 f"{SVC}:64:1: error: bad date '2026-11-1x' in 'reviewed' — write dates as YYYY-MM-DD, e.g. 2026-11-25",
+                 id="not-a-date"),
     pytest.param(SVC, "name: 药品检验检测申请", "name: 药品: 检验: 申请",
                  f"{SVC}:3:9: error: YAML syntax error: a ':' inside a value — "
                  "put the whole value in quotes, e.g. name: \"药品: 检验\"", id="yaml-syntax"),
     pytest.param(SVC, "  free: false\n", "  free: false\n text: x\n",
-                 f"{SVC}:25:2: error: YAML syntax error: the indentation of this line does not match its block — "
-                 "line it up with the other fields of the same block", id="yaml-indentation"),
+                 f"{SVC}:25:2: error: YAML syntax error: this line is indented by 1 space, which matches no block "
+                 "above it — indent it like 'free' on line 24 (2 spaces) or like 'fee' on line 23 (no indent)",
+                 id="yaml-indented-too-little"),
+    pytest.param(SVC, "  days: 20\n", "   days: 20\n",
+                 f"{SVC}:21:4: error: YAML syntax error: 'days' is indented further than 'text' on line 20 above it — "
+                 "indent it like 'text' on line 20 (2 spaces), or put it in quotes if it is part of that value",
+                 id="yaml-indented-too-far"),
+    pytest.param(SVC, "name: 药品检验检测申请", "name：药品检验检测申请",
+                 f"{SVC}:3:5: error: YAML syntax error: full-width colon '：' after 'name' — type the ASCII colon "
+                 "and a space: 'name: …' (switch the input method to English for it)", id="full-width-colon"),
+    pytest.param(SVC, "  - name: 样品说明", "  - name：样品说明",
+                 f"{SVC}:15:9: error: YAML syntax error: full-width colon '：' after 'name' — type the ASCII colon "
+                 "and a space: 'name: …' (switch the input method to English for it)", id="full-width-colon-in-list"),
+    pytest.param(SVC, "summary: 企业委托", "summary: \"企业委托",
+                 f"{SVC}:6:10: error: YAML syntax error: the quote \" opened here is never closed — "
+                 "close it with the same quote at the end of the value on this line", id="unclosed-quote"),
+    pytest.param(SVC, "aliases: [药品检验, 送检, 质慧e站送检]", "aliases: [药品检验, 送检, 质慧e站送检",
+                 f"{SVC}:4:10: error: YAML syntax error: a '[' opened here is never closed — "
+                 "close it with ']' at the end of the value on this line", id="unclosed-bracket"),
     pytest.param(SVC, "audience: [园区内药品生产企业]", "audience:\n\t- 园区内药品生产企业",
                  f"{SVC}:9:1: error: tab used for indentation — YAML indents with spaces only; replace the tab with spaces",
                  id="tab-indent"),
@@ -111,6 +134,71 @@ def test_stale_review_date_is_a_warning(mini):
             "ago — check the facts again and update 'reviewed'") in messages(mini, "warning")
 
 
+def test_numbers_where_text_is_meant_are_kept_as_written(mini):
+    mutate(mini, SVC, "    article: 第一百条", "    article: 6.10")
+    mutate(mini, SVC, "code: T-001", "code: 0012")
+    assert messages(mini) == []
+    svc = load_project(mini).services["drug-testing"]
+    assert svc.policies[0].article == "6.10"
+    assert svc.code == "0012"
+    assert svc.visits == 1
+
+
+def test_a_tab_in_site_yml_gives_one_error(mini):
+    mutate(mini, "content/site.yml", "  - id: testing", "\t- id: testing")
+    errors = messages(mini)
+    assert errors == ["content/site.yml:12:1: error: tab used for indentation — "
+                      "YAML indents with spaces only; replace the tab with spaces"]
+
+
+def test_an_unclosed_quote_in_providers_yml_gives_one_error(mini):
+    mutate(mini, "content/providers.yml", "    name: 测试市场监督管理局", "    name: \"测试市场监督管理局")
+    errors = messages(mini)
+    assert errors == ["content/providers.yml:3:11: error: YAML syntax error: the quote \" opened here is never "
+                      "closed — close it with the same quote at the end of the value on this line"]
+
+
+def test_a_broken_policy_or_flow_file_is_the_only_error(mini):
+    mutate(mini, "content/policies/drug-law.yml", "id: drug-law", "id: drug-law\n\tbad: tab")
+    mutate(mini, FLOW, "id: basic", "id: basic\nsteps: {")
+    errors = messages(mini)
+    assert [e.split(": error")[0].rsplit(":", 2)[0] for e in errors] == ["content/policies/drug-law.yml", FLOW]
+
+
+def test_root_cause_is_printed_first(mini):
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+
+    mutate(mini, "content/services/quality-training.yml", "category: training", "category: nope")
+    mutate(mini, "content/site.yml", "  - id: testing", "  - id: testing\n    bad：x")
+    result = CliRunner().invoke(main, ["check", "--project", str(mini)])
+    lines = [line for line in result.output.splitlines() if ": error: " in line]
+    assert result.exit_code == 1
+    assert "full-width colon" in lines[0]
+    assert len(lines) == 1  # categories of a site.yml that does not parse are not checked
+
+
 def test_placeholder_is_a_warning(mini):
     warnings = messages(mini, "warning")
     assert "content/site.yml:25:5: warning: placeholder in 'phone': 【待补充】 — replace it with the confirmed value" in warnings
+
+
+def test_strict_can_leave_placeholders_apart(mini):
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+
+    run = lambda *args: CliRunner().invoke(main, ["check", "--project", str(mini), *args])  # noqa: E731
+    assert run().exit_code == 0
+    assert run("--strict").exit_code == 1
+    result = run("--strict", "--allow-placeholders")
+    assert result.exit_code == 0, result.output
+    assert "placeholders still to fill in (1, allowed by --allow-placeholders):" in result.output
+    mutate(mini, "content/services/quality-training.yml", "reviewed: 2026-11-01", "reviewed: 2024-01-02")
+    result = run("--strict", "--allow-placeholders")
+    assert result.exit_code == 1
+    assert "--strict: 1 warning(s): 1 review date(s) over a year old" in result.output
+    errors_only = run("--errors-only")
+    assert "placeholder in" not in errors_only.output
+    assert "2 warning(s): 1 placeholder(s) 【待补充】, 1 review date(s) over a year old" in errors_only.output
