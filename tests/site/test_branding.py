@@ -6,8 +6,8 @@ import pytest
 from forms_backend import create_app
 from site_builder.build import build_site
 
-from .backend.conftest import config
-from .test_validation import messages, mutate
+from ..backend.conftest import config
+from ..content.test_validation import messages, mutate
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from site_builder.build import build_site
 from site_builder.cli import main
 
-from .test_validation import SVC, mutate
+from ..content.test_validation import SVC, mutate
 
 TRAINING = "content/services/quality-training.yml"
 

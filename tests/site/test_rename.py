@@ -13,8 +13,8 @@ from site_builder.build import build_site
 from site_builder.cli import main
 from site_builder.content import load_project
 
-from .backend.conftest import METERING, Applicant, config
-from .conftest import FIXTURES, copy_project
+from ..backend.conftest import METERING, Applicant, config
+from ..conftest import FIXTURES, copy_project
 
 CONSULTING_EXTRA = (
     "related: [metering]   # keep this comment\n"
@@ -43,6 +43,7 @@ def rename(project, tmp_path, *args):
                                      str(tmp_path / "data" / "guide.db"), *args])
 
 
+@pytest.mark.slow
 def test_rename_a_service_end_to_end(project, running, tmp_path):
     client = running.test_client()
     ref = Applicant(client, "metering").apply(METERING)

@@ -9,7 +9,7 @@ from site_builder.build import build_site
 from site_builder.content import ContentError
 from site_builder.content.siteconfig import load
 
-from .test_validation import messages
+from ..content.test_validation import messages
 
 pytestmark = pytest.mark.slow
 

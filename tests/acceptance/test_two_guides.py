@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from ..conftest import FIXTURES, copy_project
-from .conftest import APPLICANT, METERING, PDF
-from .test_commands import _free_port
+from ..backend.conftest import APPLICANT, METERING, PDF
+from ..backend.test_commands import _free_port
 
 pytestmark = pytest.mark.slow
 GUIDE = Path(sys.executable).with_name("guide")

@@ -1,7 +1,7 @@
 """The staff console lists guide content whose yearly review is due."""
 from __future__ import annotations
 
-from .conftest import Staff
+from ..conftest import Staff
 
 
 def test_staff_console_lists_content_due_for_review(client, accounts):
