@@ -50,7 +50,7 @@ def test_the_wheel_carries_theme_templates_assets_and_the_default_engine_config(
             "print(*sorted(str(f.relative_to(p)) for f in p.rglob('*') if f.is_file() and f.suffix != '.pyc'), sep='\\n')")
     files = run([installed / "python", "-c", code], cwd=installed).stdout.split()
     for expected in ("defaults/mkdocs.yml", "theme/main.html", "assets/stylesheets/guide.css",
-                     "templates/pages/service.md.j2"):
+                     "templates/pages/service.md.j2", "preview_assets/status.js", "preview_assets/status.css"):
         assert expected in files, expected
     where = run([installed / "python", "-c", "import site_builder; print(site_builder.__file__)"], cwd=installed)
     assert str(ROOT) not in where.stdout  # the installed copy, not the working tree
