@@ -73,6 +73,30 @@ NOTE_KINDS = ("opened", "note", "contact", "owner", "updated", "closed", "reopen
 # 回访满意度: asked after a follow-up item is closed.
 FOLLOWUP_SCORES = {3: "满意", 2: "基本满意", 1: "不满意"}
 
+# ---------------------------------------------------------------- offline service records and products
+
+# What the workstation records (seed 001, 8.2 and 10). staff_training: the workstation's own
+# staff attending training (人员参训); training: a 法规宣贯 or training session it holds.
+RECORD_KIND_LABELS = {
+    "consultation": "咨询接待",
+    "visit": "走访调研",
+    "training": "法规宣贯/培训",
+    "mock_inspection": "现场模拟检查",
+    "pre_review": "注册资料预审",
+    "staff_training": "人员参训",
+    "other": "其他",
+}
+RECORD_KINDS = tuple(RECORD_KIND_LABELS)
+SESSION_KINDS = ("training", "staff_training")   # kinds with topic, speakers, attendees, headcount
+RECORD_CHANNEL_LABELS = {"phone": "电话", "walk_in": "来访", "online": "线上"}
+RECORD_CHANNELS = tuple(RECORD_CHANNEL_LABELS)
+RECORD_SOURCES = ("console", "import")
+PRODUCT_FLAG_LABELS = {"none": "一般", "innovation": "创新产品", "priority": "优先审批产品"}
+PRODUCT_FLAGS = tuple(PRODUCT_FLAG_LABELS)
+ARCHIVE_VIEW_KINDS = ("enterprise", "product", "catalogue", "export")
+# 定期服务追踪 (seed 001, 8.2.3): 一般周期为每 2 周联系 1 次.
+FOLLOWUP_PERIOD_DAYS = 14
+
 
 def options(labels: dict) -> tuple[tuple[str, str], ...]:
     """(value, label) pairs for a choice question."""

@@ -39,6 +39,20 @@ MESSAGES: dict[str, str] = {
     "date_order": "结束日期不能早于开始日期",
     "contact_in_future": "联系时间不能晚于现在",
     "datetime": "请按“年-月-日 时:分”填写{label}，例如 2026-11-25 09:30",
+    # offline service records and their import
+    "record_in_future": "{label}不能晚于今天",
+    "required_for_kind": "{kind}需要填写{label}",
+    "next_date_order": "下次跟进日期不能早于服务日期",
+    "next_date_needed": "填写了下一步安排时，请同时填写下次跟进日期",
+    "next_step_needed": "填写了下次跟进日期时，请同时写明下一步安排",
+    "needs_uscc": "填写{label}时请同时填写统一社会信用代码",
+    "needs_org_name": "这家企业尚未登记，请填写企业名称",
+    "import_file": "请上传 .xlsx 或 .csv 格式的表格文件",
+    "import_unreadable": "表格文件无法读取：{reason}",
+    "import_columns": "表头缺少必填列：{columns}",
+    "import_unknown_columns": "表头有无法识别的列：{columns}",
+    "import_empty": "表格中没有记录",
+    "import_too_many": "一次最多导入 {max} 条记录，表格中有 {n} 条",
 }
 
 ERROR_SUMMARY_TITLE = "提交前请修改以下问题"

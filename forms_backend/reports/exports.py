@@ -15,7 +15,9 @@ import io
 from typing import Any, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from ..vocabulary import KIND_LABELS, RATING_QUESTIONS, SCORE_LABELS, STATUS_LABELS, TOLD_VIA_LABELS
+from ..forms.records_import import IMPORT_COLUMNS
+from ..vocabulary import (KIND_LABELS, RATING_QUESTIONS, RECORD_CHANNEL_LABELS, RECORD_KIND_LABELS, SCORE_LABELS,
+                          STATUS_LABELS, TOLD_VIA_LABELS)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 FORMATS = ("csv", "xlsx")
@@ -204,3 +206,16 @@ def catalogue_table(entries: Iterable[dict], zone: ZoneInfo) -> Table:
              STATUS_LABELS[r["status"]]]
             for i, r in enumerate(entries, start=1))
     return columns, rows
+
+
+def records_table(records: Iterable[dict], service_names: dict[str, str]) -> Table:
+    """Offline service records in the import's column layout (an export can be imported again)."""
+    def value(r: dict, field: str):
+        if field == "kind":
+            return RECORD_KIND_LABELS[r["kind"]]
+        if field == "channel":
+            return RECORD_CHANNEL_LABELS.get(r["channel"] or "", "")
+        if field == "services":
+            return "、".join(service_names.get(s, s) for s in r["service_ids"])
+        return r.get(field)
+    return [h for h, _, _ in IMPORT_COLUMNS], [[value(r, f) for _, f, _ in IMPORT_COLUMNS] for r in records]

@@ -9,7 +9,8 @@ recorded by sqlite-utils' ``Migrations`` (``migrations.py``).
 One module per table or area, each a mixin of ``Storage`` over ``core.StoreBase``: ``drafts``,
 ``applications``, ``mail_queue``, ``queue``, ``archive``, ``accounts``, ``ratings``,
 ``page_feedback``, ``suggestions``, ``issues``, ``results``, ``statistics`` (aggregates in SQL), ``console``,
-``exports`` (rows streamed on a read connection of their own, the paged catalogue), ``corrections`` (补正); ``records`` holds the
+``exports`` (rows streamed on a read connection of their own, the paged catalogue), ``corrections`` (补正),
+``service_records`` (offline records, products, the archive timeline and its view log); ``records`` holds the
 dataclasses returned, ``errors`` the named errors, ``common`` small helpers.
 
 This module is the seam for moving to another database: views never see SQL or rows, only
@@ -21,7 +22,7 @@ from .common import REF_ALPHABET, SAFE_SQLITE, archive_no, iso, sqlite_is_safe, 
 from .core import check_copy
 from .corrections import CorrectionNotOpen, correction_field
 from .errors import (ApplicationNotFound, BadTransition, DatabaseCorrupt, DraftNotFound, IssueClosed, IssueNotFound,
-                     LastAdmin, NotClosed, StaleSubmission, StatusChanged, StorageError, UserExists, UserNotFound,
+                     LastAdmin, NotClosed, ProductNotFound, RecordNotFound, StaleSubmission, StatusChanged, StorageError, UserExists, UserNotFound,
                      VoteNotFound)
 from .exports import ExportFilter
 from .migrations import migrations
@@ -34,7 +35,7 @@ __all__ = [
     "Storage", "migrations", "check_copy", "ExportFilter", "CorrectionNotOpen", "correction_field", "Correction",
     # errors
     "ApplicationNotFound", "BadTransition", "DatabaseCorrupt", "DraftNotFound", "IssueClosed", "IssueNotFound",
-    "LastAdmin", "NotClosed", "StaleSubmission", "StatusChanged", "StorageError", "UserExists", "UserNotFound", "VoteNotFound",
+    "LastAdmin", "NotClosed", "ProductNotFound", "RecordNotFound", "StaleSubmission", "StatusChanged", "StorageError", "UserExists", "UserNotFound", "VoteNotFound",
     # records
     "ApplicationRecord", "ConsoleCounts", "Contact", "Draft", "Event", "Issue", "IssueNote", "NewUpload", "QueuedMail", "QueueFilter",
     "QueueRow", "Rating", "ResultDocument", "StaffSession", "StaffUser", "Submitted", "Suggestion", "SuggestionStatus",

@@ -58,3 +58,11 @@ class NotClosed(StorageError):
 
 class VoteNotFound(StorageError):
     """No page-feedback vote with this number (or not this visitor's)."""
+
+
+class RecordNotFound(StorageError):
+    """No service record with this id."""
+
+
+class ProductNotFound(StorageError):
+    """No product with this id (for this enterprise)."""

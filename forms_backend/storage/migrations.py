@@ -411,3 +411,69 @@ def m0010_withdrawn(db: Database) -> None:
     with_withdrawn = _STATUSES_0001 + ", 'withdrawn'"
     for table in ("applications", "application_events"):
         _rebuild_check(db, table, _STATUSES_0001, with_withdrawn)
+
+
+@migrations(name="0011_service_records")
+def m0011_service_records(db: Database) -> None:
+    for sql in (
+        # An enterprise's products (seed 001, 8.2.2: the archive per product or per enterprise).
+        # flag: 创新产品 / 优先审批产品 identified by the workstation (seed 001, 10), flagged_on its local date.
+        """CREATE TABLE products (
+            id INTEGER PRIMARY KEY,
+            uscc TEXT NOT NULL,
+            name TEXT NOT NULL,
+            product_class TEXT,
+            stage TEXT,
+            flag TEXT NOT NULL DEFAULT 'none' CHECK (flag IN ('none', 'innovation', 'priority')),
+            flagged_on TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (uscc, name)
+        )""",
+        # An online application can be filed under one of its enterprise's products.
+        "ALTER TABLE applications ADD COLUMN product_id INTEGER REFERENCES products(id)",
+        # Offline services recorded by staff (seed 001, 9.2): date is a local date, duration in
+        # minutes, service_ids a JSON list of the guide's service ids. A training session has
+        # topic, speakers, attendees (enterprises, free text) and headcount; next_date is the
+        # promised next contact, shown in the follow-up list until next_done_at is set.
+        """CREATE TABLE service_records (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('consultation', 'visit', 'training', 'mock_inspection', 'pre_review', 'staff_training', 'other')),
+            kind_label TEXT,
+            channel TEXT CHECK (channel IS NULL OR channel IN ('phone', 'walk_in', 'online')),
+            date TEXT NOT NULL,
+            uscc TEXT,
+            org_name TEXT,
+            product_id INTEGER REFERENCES products(id),
+            service_ids TEXT NOT NULL DEFAULT '[]',
+            staff TEXT NOT NULL,
+            duration_minutes INTEGER CHECK (duration_minutes IS NULL OR duration_minutes >= 0),
+            summary TEXT NOT NULL,
+            outcome TEXT,
+            next_step TEXT,
+            next_date TEXT,
+            next_done_at TEXT,
+            topic TEXT,
+            speakers TEXT,
+            attendees TEXT,
+            headcount INTEGER CHECK (headcount IS NULL OR headcount >= 0),
+            source TEXT NOT NULL DEFAULT 'console' CHECK (source IN ('console', 'import')),
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX service_records_uscc ON service_records(uscc, date)",
+        "CREATE INDEX service_records_product ON service_records(product_id, date)",
+        "CREATE INDEX service_records_date ON service_records(date)",
+        "CREATE INDEX service_records_next ON service_records(next_date) WHERE next_date IS NOT NULL "
+        "AND next_done_at IS NULL",
+        # Every view of an enterprise's or a product's archive (seed 001, 9.3: confidential).
+        """CREATE TABLE archive_views (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            uscc TEXT,
+            product_id INTEGER,
+            what TEXT NOT NULL CHECK (what IN ('enterprise', 'product', 'catalogue', 'export'))
+        )""",
+        "CREATE INDEX archive_views_uscc ON archive_views(uscc, id)",
+    ):
+        db.execute(sql)

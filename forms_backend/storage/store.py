@@ -15,6 +15,7 @@ from .page_feedback import PageFeedbackStore
 from .queue import QueueStore
 from .ratings import RatingsStore
 from .results import ResultsStore
+from .service_records import ServiceRecordsStore
 from .statistics import StatisticsStore
 from .suggestions import SuggestionsStore
 
@@ -23,5 +24,5 @@ __all__ = ["Storage"]
 
 class Storage(DraftsStore, ApplicationsStore, CorrectionsStore, MailQueueStore, QueueStore, ArchiveStore, AccountsStore, RatingsStore,
               PageFeedbackStore, SuggestionsStore, IssuesStore, ResultsStore, StatisticsStore, ConsoleStore, ExportsStore,
-              StoreBase):
+              ServiceRecordsStore, StoreBase):
     """One SQLite database file, opened once per process, with the queries of every area."""

@@ -21,8 +21,8 @@ from ...context import current_guide
 from ...forms.messages import ERROR_SUMMARY_TITLE
 from ...forms.staff import PAGE_SIZE
 from ...storage import QueueFilter, iso, utcnow
-from ...vocabulary import (ACTION_LABELS, CHANNEL_LABELS, KIND_LABELS, ROLE_LABELS, SCORE_LABELS, STATUS_LABELS,
-                           STATUSES, TOLD_VIA_LABELS)
+from ...vocabulary import (ACTION_LABELS, CHANNEL_LABELS, KIND_LABELS, PRODUCT_FLAG_LABELS, RECORD_CHANNEL_LABELS,
+                           RECORD_KIND_LABELS, ROLE_LABELS, SCORE_LABELS, STATUS_LABELS, STATUSES, TOLD_VIA_LABELS)
 from ...workdays import local_today
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -40,7 +40,9 @@ bp.after_request(auth.no_store)
 def _context():
     return {"staff_user": auth.current_user(), "ACTION_LABELS": ACTION_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS,
             "KIND_LABELS": KIND_LABELS, "SCORE_LABELS": SCORE_LABELS, "TOLD_VIA_LABELS": TOLD_VIA_LABELS,
-            "ROLE_LABELS": ROLE_LABELS, "summary_title": ERROR_SUMMARY_TITLE}
+            "ROLE_LABELS": ROLE_LABELS, "RECORD_KIND_LABELS": RECORD_KIND_LABELS,
+            "RECORD_CHANNEL_LABELS": RECORD_CHANNEL_LABELS, "PRODUCT_FLAG_LABELS": PRODUCT_FLAG_LABELS,
+            "summary_title": ERROR_SUMMARY_TITLE}
 
 
 def store():

@@ -52,7 +52,8 @@ def followup():
     rows, total = store().search_applications(f, sort="contact", descending=False, limit=PAGE_SIZE,
                                               offset=(page - 1) * PAGE_SIZE)
     return render_template("staff/followup.html", rows=rows, total=total, pages=paging(total, page),
-                           days=current_app.config["GUIDE_FOLLOWUP_DAYS"])
+                           days=current_app.config["GUIDE_FOLLOWUP_DAYS"], next_steps=store().next_steps(),
+                           today=guide_today().isoformat())
 
 
 def _case_or_404(ref: str):

@@ -15,16 +15,16 @@ from ...context import current_guide
 from ...export_jobs import ExportJobs
 from ...forms.display import human_size
 from ...forms.staff import RangeForm
-from ...reports import exports, stats
+from ...reports import evaluation, exports, stats
 from ...storage import ExportFilter, QueueFilter, archive_no
-from ...vocabulary import RATING_QUESTIONS
-from .base import (bp, followup_cutoff, guide_today, guide_zone, queue_filter, service_options, store,
+from ...vocabulary import FOLLOWUP_PERIOD_DAYS, RATING_QUESTIONS
+from .base import (actor, bp, followup_cutoff, guide_today, guide_zone, queue_filter, service_options, store,
                    utc_bounds)
 
 log = logging.getLogger(__name__)
 
 EXPORTS = {"applications": "申请", "ratings": "评价", "feedback": "页面反馈", "suggestions": "意见箱",
-           "catalogue": "档案目录"}
+           "catalogue": "档案目录", "records": "服务记录"}
 # An XLSX of more rows than this is built in the background (a few seconds of openpyxl);
 # smaller ones, and every CSV (streamed as it is read), are sent by the request itself.
 XLSX_IN_REQUEST_ROWS = 5000
@@ -33,6 +33,12 @@ XLSX_IN_REQUEST_ROWS = 5000
 def _export_source(what: str):
     """(rows counted, a function giving the export's columns and row iterator) for the query string."""
     storage, zone = store(), guide_zone()
+    if what == "records":  # offline service records, all or one enterprise's (?uscc=): the import's columns
+        uscc = (request.args.get("uscc") or "").upper()[:18] or None
+        if uscc:
+            storage.log_archive_view(actor=actor(), what="export", uscc=uscc)
+        records = storage.all_records(uscc=uscc)
+        return len(records), lambda: exports.records_table(records, dict(service_options()))
     if what == "applications":
         form = current_guide().extra_forms["queue"](formdata=request.args)
         form.validate()
@@ -46,6 +52,7 @@ def _export_source(what: str):
         year = request.args.get("year", type=int)
         year = year if year is not None and 1900 <= year <= 2200 else None
         uscc = (request.args.get("uscc") or "").upper()[:18] or None
+        storage.log_archive_view(actor=actor(), what="export", uscc=uscc)
         return (storage.count_export("catalogue", f, year=year, uscc=uscc),
                 lambda: exports.catalogue_table(storage.iter_catalogue(year=year, uscc=uscc,
                                                                        service_id=f.service_id), zone))
@@ -71,7 +78,7 @@ def exports_page():
                            services=[guide.project.services[sid] for sid in guide.forms], errors=form.error_list())
 
 
-@bp.get("/exports/<any(applications, ratings, feedback, suggestions, catalogue):what>.<any(csv, xlsx):fmt>")
+@bp.get("/exports/<any(applications, ratings, feedback, suggestions, catalogue, records):what>.<any(csv, xlsx):fmt>")
 def export(what: str, fmt: str):
     count, table = _export_source(what)
     return _send(f"{what}-{guide_today().isoformat()}.{fmt}", fmt, count, table, sheet=EXPORTS[what])
@@ -219,4 +226,32 @@ def report(year: int):
         "followup": storage.followup_scores(since, until),
     }
     return render_template("staff/report.html", year=year, data=data, percent=stats.percent,
+                           ev=_evaluation(year), followup_days=FOLLOWUP_PERIOD_DAYS,
                            archive_no=archive_no, generated=dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M"))
+
+
+def _evaluation(year: int) -> dict:
+    """The section 10 figures of ``year`` from the offline records (``reports.evaluation``)."""
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    since, until = utc_bounds(first, last)
+    storage, zone = store(), guide_zone()
+    records, contacts = storage.product_contacts(first.isoformat(), last.isoformat(), since, until)
+    per_product: dict[int, list[dt.date]] = {}
+    for product_id, day in records:
+        per_product.setdefault(product_id, []).append(dt.date.fromisoformat(day))
+    for product_id, moment in contacts:
+        per_product.setdefault(product_id, []).append(dt.datetime.fromisoformat(moment).astimezone(zone).date())
+    return evaluation.evaluate(storage.records_between(first.isoformat(), last.isoformat()),
+                               storage.products_flagged_between(first.isoformat(), last.isoformat()),
+                               per_product, storage.products_by_id(per_product), min(last, guide_today()))
+
+
+@bp.get("/report/<int:year>/evaluation.<any(csv, xlsx):fmt>")
+def evaluation_export(year: int, fmt: str):
+    if not 2000 <= year <= 2100:
+        abort(404)
+    since, until = utc_bounds(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    summary = _figures(dt.date(year, 1, 1), dt.date(year, 12, 31))["summary"]
+    online = {"applications": summary["applications"], "contacts": store().stats_contacts(since, until)}
+    columns, rows = evaluation.evaluation_table(year, _evaluation(year), online)
+    return _send(f"evaluation-{year}.{fmt}", fmt, len(rows), lambda: (columns, rows), sheet=f"{year}年度评估")

@@ -7,7 +7,7 @@ from forms_backend import vocabulary
 from forms_backend.storage import Storage
 
 # The CHECK lists as the migrations shipped them (0001-0005; 0005 rebuilt application_events and issue_notes;
-# 0010 rebuilt the two status tables with 'withdrawn').
+# 0010 rebuilt the two status tables with 'withdrawn'; 0011 added the service records).
 SHIPPED = {
     "applications": ["status IN ('submitted', 'accepted', 'in_progress', 'completed', 'needs_info', 'rejected', "
                      "'withdrawn')"],
@@ -23,6 +23,11 @@ SHIPPED = {
                     "'merged', 'followup')",
                     "channel IN ('phone', 'visit', 'email', 'other')"],
     "mail_queue": ["channel IN ('email', 'sms')"],
+    "products": ["flag IN ('none', 'innovation', 'priority')"],
+    "service_records": ["kind IN ('consultation', 'visit', 'training', 'mock_inspection', 'pre_review', "
+                        "'staff_training', 'other')", "channel IN ('phone', 'walk_in', 'online')",
+                        "source IN ('console', 'import')"],
+    "archive_views": ["what IN ('enterprise', 'product', 'catalogue', 'export')"],
 }
 
 
