@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import settings as settings_mod
+from .private_files import private_dir
 from .storage import SAFE_SQLITE, DatabaseCorrupt, Storage, sqlite_is_safe
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     cfg = settings_mod.resolve(test_config)
     data_dir: Path = cfg["GUIDE_DATA_DIR"]
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir, tighten=True)
     app = Flask(__name__, instance_path=str(data_dir), static_folder="static",
                 static_url_path="/backend-static")
     app.config.update(security.flask_config(cfg))
@@ -92,7 +93,7 @@ def open_storage(path: Path) -> Storage:
     """Open (creating and migrating) the database; check it and say which SQLite runs it."""
     import sqlite3
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         storage = Storage(path)
     except sqlite3.DatabaseError as exc:

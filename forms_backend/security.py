@@ -13,7 +13,10 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .private_files import private_dir
+
 csrf = CSRFProtect()
+HOST_PREFIX = "__Host-"
 
 # endpoint -> limits for POSTs from one client address. Tracking is the one a guesser would
 # hammer; the others only stop floods.
@@ -47,7 +50,7 @@ def load_or_create_secret_key(data_dir: Path) -> str:
         return _read_key(path)
     except FileNotFoundError:
         pass
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     tmp = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -73,11 +76,16 @@ def _read_key(path: Path) -> str:
 
 def flask_config(cfg: dict) -> dict:
     """Flask and extension settings derived from the GUIDE_* ones (explicit keys may override)."""
+    secure = bool(cfg.get("GUIDE_COOKIE_SECURE"))
     return {
-        "SESSION_COOKIE_NAME": "guide_session",
+        # __Host-: the browser only keeps it from HTTPS, for this host alone, path / (no subdomain
+        # or plain-HTTP page can set or shadow it).
+        "SESSION_COOKIE_NAME": f"{HOST_PREFIX}guide_session" if secure else "guide_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": bool(cfg.get("GUIDE_COOKIE_SECURE")),
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
         # An applicant's session (which holds the draft tokens) outlives the browser for as long
         # as drafts are kept; staff sessions are ended on the server (auth.py) long before.
         "PERMANENT_SESSION_LIFETIME": dt.timedelta(days=int(cfg.get("GUIDE_DRAFT_DAYS") or 30)),
@@ -94,7 +102,9 @@ def flask_config(cfg: dict) -> dict:
 def init_app(app: Flask) -> Limiter:
     n = int(app.config.get("GUIDE_TRUSTED_PROXIES") or 0)
     if n:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+        # The client address and the scheme only: a forwarded Host or Prefix is never trusted
+        # (links in emails come from GUIDE_BASE_URL; a forged prefix would redirect elsewhere).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_prefix=0)
     csrf.init_app(app)
     limiter = Limiter(get_remote_address, app=app)
     app.after_request(_headers)

@@ -40,7 +40,9 @@ SETTINGS: dict[str, tuple[Any, str, str]] = {
     "GUIDE_FOLLOWUP_DAYS": (14, "int", "days without contact after which an open case is listed for follow-up"),
     "GUIDE_STAFF_IDLE_MINUTES": (30, "int", "a staff session ends after this many minutes without a request"),
     "GUIDE_HOLIDAYS_FILE": (None, "path", "holidays and make-up working days for working-day deadlines"),
-    "GUIDE_TRACK_LINK_DAYS": (180, "int", "how long the signed tracking/rating link in emails stays valid"),
+    "GUIDE_TRACK_LINK_DAYS": (30, "int", "how long the signed tracking/rating link in emails stays valid"),
+    "GUIDE_BASE_URL": ("", "str", "public address of the backend; every link in an email starts with it "
+                                  "(required in production: GUIDE_ENV=production, GUIDE_COOKIE_SECURE or GUIDE_TRUSTED_PROXIES)"),
     "GUIDE_ENV": ("development", "str", "development or production; production refuses to start without a "
                   "valid staff address"),
     "GUIDE_STAFF_EMAIL": ("", "str", "duty mailbox of the staff: notices, alerts and the daily digest "
@@ -55,6 +57,8 @@ SETTINGS: dict[str, tuple[Any, str, str]] = {
 SUGGESTION_PREFIX = "YJ"
 MINIMUM = {"GUIDE_FIRST_CONTACT_DAYS": 0, "GUIDE_RECTIFY_DAYS": 1, "GUIDE_FOLLOWUP_DAYS": 1,
            "GUIDE_STAFF_IDLE_MINUTES": 1, "GUIDE_TRACK_LINK_DAYS": 1, "GUIDE_DRAFT_DAYS": 1}
+# Used for emailed links when GUIDE_BASE_URL is not set outside production (guide serve sets it).
+DEV_BASE_URL = "http://localhost"
 
 TRUE = {"1", "true", "yes", "on"}
 ENVIRONMENTS = ("development", "production")
@@ -75,6 +79,39 @@ def _convert(name: str, raw: Any, kind: str) -> Any:
         return {"int": int, "float": float}[kind](raw)
     except (TypeError, ValueError):
         raise SettingsError(f"{name}={raw!r} is not a valid {kind}") from None
+
+
+def base_url(cfg: Mapping[str, Any]) -> str:
+    """GUIDE_BASE_URL checked and without a trailing slash.
+
+    Emailed links never come from the request's Host (an attacker chooses it), so production
+    must say where the backend is: with GUIDE_ENV=production, GUIDE_COOKIE_SECURE or
+    GUIDE_TRUSTED_PROXIES set the setting is required and must be https.
+    """
+    from urllib.parse import urlsplit
+
+    raw = (cfg.get("GUIDE_BASE_URL") or "").strip()
+    production = (cfg.get("GUIDE_ENV") == "production" or bool(cfg.get("GUIDE_COOKIE_SECURE"))
+                  or int(cfg.get("GUIDE_TRUSTED_PROXIES") or 0) > 0)
+    if not raw:
+        if production:
+            raise SettingsError("GUIDE_BASE_URL is required in production (GUIDE_ENV=production, "
+                                "GUIDE_COOKIE_SECURE or GUIDE_TRUSTED_PROXIES): the public https address of the backend, "
+                                "e.g. https://guide.example.org")
+        return DEV_BASE_URL
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.username
+            or parts.password or parts.query or parts.fragment or any(c.isspace() for c in raw)):
+        raise SettingsError(f"GUIDE_BASE_URL={raw!r} must be an http(s) address without query or fragment, "
+                            "e.g. https://guide.example.org")
+    if production and parts.scheme != "https":
+        raise SettingsError(f"GUIDE_BASE_URL={raw!r} must start with https:// in production "
+                            "(GUIDE_ENV=production, GUIDE_COOKIE_SECURE or GUIDE_TRUSTED_PROXIES)")
+    return raw.rstrip("/")
 
 
 def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict:
@@ -106,6 +143,7 @@ def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, st
         raise SettingsError(f"GUIDE_ENV={cfg['GUIDE_ENV']!r} must be one of {', '.join(ENVIRONMENTS)}")
     if not -1 <= cfg["GUIDE_DIGEST_HOUR"] <= 23:
         raise SettingsError(f"GUIDE_DIGEST_HOUR={cfg['GUIDE_DIGEST_HOUR']!r} must be an hour 0-23, or -1 for never")
+    cfg["GUIDE_BASE_URL"] = base_url(cfg)
     if cfg["GUIDE_HOLIDAYS_FILE"] is not None:
         cfg["GUIDE_HOLIDAYS_FILE"] = cfg["GUIDE_HOLIDAYS_FILE"].resolve()
     # Everything not a GUIDE_* setting (SECRET_KEY, TESTING, WTF_CSRF_ENABLED ...) passes through.

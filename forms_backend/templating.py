@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from .forms.display import human_size
 from .vocabulary import ACTOR_LABELS, KIND_LABELS, SCORE_LABELS, STATUS_HELP, STATUS_LABELS
+from .uploads import download_name
 
 SAFE_HREF = re.compile(r'href="(?!https?:|mailto:|tel:|/|#)[^"]*"')
 
@@ -52,6 +53,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["human_size"] = human_size
     app.jinja_env.filters["staff_name"] = staff_name
+    app.jinja_env.filters["download_name"] = download_name
     app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, STATUS_HELP=STATUS_HELP, actor_label=actor_label,
                                  SCORE_LABELS=SCORE_LABELS, KIND_LABELS=KIND_LABELS)
     app.jinja_env.trim_blocks = True

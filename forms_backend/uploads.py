@@ -20,6 +20,8 @@ from pathlib import Path
 import filetype
 from flask import send_from_directory
 
+from .private_files import opener, private_dir
+
 CHUNK = 64 * 1024
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP = (b"PK\x03\x04",)
@@ -81,14 +83,41 @@ def accept_label(accept: list[str]) -> str:
     return "、".join(a.upper() for a in accept)
 
 
+# Characters never kept in a file name: control (Cc), format (Cf: bidi overrides, zero-width
+# joiners, soft hyphens ...), line and paragraph separators, unassigned and private-use ones.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cn", "Co", "Cs"})
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without the characters that change how the rest reads (see INVISIBLE_CATEGORIES)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in INVISIBLE_CATEGORIES)
+
+
 def safe_name(name: str) -> str:
-    """The applicant's file name, reduced to something safe to show and to put in a header."""
+    """The applicant's file name, reduced to something safe to show and to put in a header.
+
+    Invisible characters go (``a\\u202Efdp.html`` shows as "almth.pdf"), so do
+    folders and characters that file systems refuse. The extension staff see and save with
+    is not this name's but the detected kind's: see ``download_name``.
+    """
     name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "", name).strip(" .")
+    name = re.sub(r'["<>|:*?]', "", strip_invisible(name)).strip(" .")
     if len(name) > 120:
         stem, dot, ext = name.rpartition(".")
         name = (stem[:110] + dot + ext[:8]) if dot else name[:120]
     return name or "未命名文件"
+
+
+def download_name(original: str, kind: str) -> str:
+    """What staff see and save a file as: the applicant's name with the extension of the kind
+    *detected* from the content (``a.html`` holding a PDF downloads as ``a.pdf``)."""
+    name = safe_name(original)
+    ext = kind if kind in CONTENT_TYPES else "bin"
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    stem = stem.strip(" .") or "附件"
+    if stem.lower().endswith("." + ext):  # 'a.pdf.html' -> 'a.pdf', not 'a.pdf.pdf'
+        return stem
+    return f"{stem}.{ext}"
 
 
 def _extension(name: str) -> str:
@@ -153,13 +182,13 @@ def receive(storage, *, field_id: str, accept: list[str], max_mb: float, folder:
     kind = detect(head, original)
     if not allowed(kind, accept):
         raise UploadRejected("file_type", accept=accept_label(accept))
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     stored = f"{secrets.token_hex(16)}.{kind}"
     path = folder / stored
     digest = hashlib.sha256()
     written = 0
     try:
-        with open(path, "xb") as out:
+        with open(path, "xb", opener=opener) as out:
             chunk = head
             while chunk:
                 written += len(chunk)
@@ -213,9 +242,10 @@ def orphans(folder: Path, known, older_than: float = 86400) -> list[str]:
     return found
 
 
-def send_upload(folder: Path, stored_name: str, original_name: str):
-    """Send a stored file as a download, never rendered by the browser."""
-    response = send_from_directory(folder, stored_name, as_attachment=True, download_name=original_name,
+def send_upload(folder: Path, stored_name: str, original_name: str, kind: str):
+    """Send a stored file as a download, never rendered by the browser, named by its real kind."""
+    response = send_from_directory(folder, stored_name, as_attachment=True,
+                                   download_name=download_name(original_name, kind),
                                    mimetype="application/octet-stream", max_age=0)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -1,6 +1,7 @@
 """`guide serve`: build the site if stale, then serve it and the backend from one process."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -56,6 +57,16 @@ def serve(project: Path, host: str, port: int, db_path: Path | None, site_dir: P
     if not (Path(site) / "index.html").is_file():
         click.echo(f"warning: {site} has no index.html; only the online forms will work", err=True)
     overrides.update({"GUIDE_SITE_DIR": site, "GUIDE_SERVE_SITE": True})
+    shown = f"[{host}]" if ":" in host else host
+    if not os.environ.get("GUIDE_BASE_URL"):
+        # Emailed links point at this server as started; never at a Host header someone sent.
+        if host in ("0.0.0.0", "::"):
+            click.echo(f"warning: links in emails will point at http://127.0.0.1:{port}/; set GUIDE_BASE_URL to "
+                       "the address people use", err=True)
+            shown_link = "127.0.0.1"
+        else:
+            shown_link = shown
+        overrides["GUIDE_BASE_URL"] = f"http://{shown_link}:{port}"
     try:
         app = create_app(overrides)
     except ContentError as exc:
@@ -76,7 +87,6 @@ def serve(project: Path, host: str, port: int, db_path: Path | None, site_dir: P
         server = make_server(host, port, app, threaded=True)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-    shown = f"[{host}]" if ":" in host else host
     click.echo(f"Serving the guide and its online forms at http://{shown}:{port}/  (data in "
                f"{app.config['GUIDE_DATA_DIR']}; press Ctrl+C to stop)", err=True)
     try:

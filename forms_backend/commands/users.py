@@ -14,7 +14,9 @@ PASSWORD_ENV = "GUIDE_PASSWORD"
 WEAK_PASSWORD = {
     "password_short": "the password must have at least {min} characters",
     "password_long": "the password must have at most {max} characters",
-    "password_is_name": "the password must not be the account name",
+    "password_is_name": "the password must not be or contain the account name",
+    "password_common": "the password is too common or too easy to guess (number runs, keyboard rows, "
+                       "common words); choose a longer, less regular one",
 }
 
 
@@ -25,6 +27,7 @@ def user() -> None:
 
 def _open_for_users(project: Path, db_path: Path | None):
     """The database, created and migrated if needed: accounts may come before the first start."""
+    from ..private_files import private_dir
     from ..settings import SettingsError, resolve
     from ..storage import Storage
 
@@ -32,7 +35,7 @@ def _open_for_users(project: Path, db_path: Path | None):
         path = resolve(settings_overrides(project, db_path))["GUIDE_DB"]
     except SettingsError as exc:
         raise click.UsageError(str(exc))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     return Storage(path)
 
 

@@ -19,6 +19,7 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
+from ..private_files import opener, private_dir
 from ..storage import QueuedMail, utcnow
 
 try:
@@ -121,8 +122,8 @@ class Transport:
             chunks.append(b"From guide@localhost " + stamp + b"\n" + data.rstrip(b"\n") + b"\n\n")
         path = self.outbox / f"{utcnow():%Y-%m-%d}.mbox"
         try:
-            self.outbox.mkdir(parents=True, exist_ok=True)
-            with open(path, "ab") as fh:
+            private_dir(self.outbox)
+            with open(path, "ab", opener=opener) as fh:
                 if fcntl:
                     fcntl.flock(fh, fcntl.LOCK_EX)  # one process appends at a time
                 fh.write(b"".join(chunks))

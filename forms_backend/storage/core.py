@@ -17,6 +17,7 @@ except ImportError:  # pragma: no cover - not Linux/macOS: SQLite's own locking 
 
 from sqlite_utils import Database
 
+from ..private_files import opener, private_dir, private_file
 from .errors import StorageError
 from .migrations import migrations
 
@@ -28,6 +29,7 @@ class StoreBase:
 
     def __init__(self, path: Path | str, *, timeout: float = 10.0, migrate: bool = True):
         self.path = Path(path)
+        private_file(self.path)  # before SQLite makes it (and its WAL and SHM files) world-readable
         conn = sqlite3.connect(str(self.path), timeout=timeout, check_same_thread=False)
         self.db = Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
@@ -35,7 +37,7 @@ class StoreBase:
         # connection writes or checkpoints at a time (the WAL-reset hazard needs two), and a
         # waiting writer is woken as soon as the lock is free instead of sleeping in SQLite's
         # busy-handler back-off, which under load costs tens of milliseconds per wait.
-        self._write_lock = open(f"{self.path}.lock", "a+b") if fcntl else None
+        self._write_lock = open(f"{self.path}.lock", "a+b", opener=opener) if fcntl else None
         self._depth = 0
         with self._lock, self._exclusive():
             # Switching a new file to WAL needs it to itself; SQLite does not always wait for
@@ -135,8 +137,8 @@ class StoreBase:
     def backup(self, dest: Path | str) -> Path:
         """An online, consistent copy of the database (SQLite's backup API), written atomically."""
         dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
+        private_dir(dest.parent)
+        tmp = private_file(dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp"))
         target = sqlite3.connect(str(tmp))
         try:
             with self._lock:

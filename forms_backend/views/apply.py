@@ -25,6 +25,7 @@ from ..forms.applicant import ConfirmForm, DraftEmailForm, ResumeForm
 from ..forms.messages import ERROR_SUMMARY_TITLE
 from ..forms.values import clean_ref, phone_key
 from ..addresses import duty_address
+from ..links import external_url
 from ..mail.compose import compose_application, compose_draft_link, staff_address
 from ..mail.sms import ack_sms
 from ..storage import DraftNotFound, StaleSubmission
@@ -171,7 +172,7 @@ def saved(service_id: str):
     zone = ZoneInfo(current_app.config["GUIDE_TIMEZONE"])
     now = dt.datetime.now(zone)
     code = guide.storage.draft_resume_ref(draft.token, DRAFT_PREFIX, now.strftime("%y%m"))
-    link = url_for(".resume_link", token=_resume_serializer().dumps(draft.token), _external=True)
+    link = external_url("apply.resume_link", token=_resume_serializer().dumps(draft.token))
     typed = draft.typed or {}
     has_phone = phone_key((typed.get("phone") or [""])[0]) is not None
     until = (now + dt.timedelta(days=_draft_days())).date()
@@ -268,7 +269,7 @@ def confirm(service_id: str):
     record = build_record(service, draft, summary)
     zone = ZoneInfo(current_app.config["GUIDE_TIMEZONE"])
     now = dt.datetime.now(zone)
-    track_url = url_for("track.index", _external=True)
+    track_url = external_url("track.index")
     project = guide.project
     staff_to = staff_address(project, service, duty_address(current_app.config, project))
 
@@ -312,7 +313,7 @@ def done(ref: str):
     if application is None:
         abort(404)
     service = guide.project.services.get(application.service_id)
-    track_url = url_for("track.index", ref=application.ref, _external=True)
+    track_url = external_url("track.index", ref=application.ref)
     return render_template("apply/done.html", application=application, service=service, track_url=track_url,
                            qr=qr_svg(track_url, title=f"查询申请 {application.ref} 办理进度的二维码"),
                            contact=contact_line(guide.project, service) if service else "")

@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from .. import uploads
 from ..addresses import duty_address
 from ..context import current_guide
+from ..links import external_url
 from ..forms.corrections import correction_answer_form
 from ..forms.applicant import MineForm, TrackForm, WithdrawForm
 from ..forms.messages import ERROR_SUMMARY_TITLE
@@ -190,7 +191,7 @@ def correction(ref: str, correction_id: int):
     service = guide.project.services.get(application.service_id)
     duty = duty_address(current_app.config, guide.project)
     staff_to = compose.staff_address(guide.project, service, duty) if service else duty
-    case_url = url_for("staff.case", ref=ref, _external=True)
+    case_url = external_url("staff.case", ref=ref)
     mails = compose.compose_correction_answered(application=application, items=open_one.items, answers=form.answers(),
                                              files=received, staff_to=staff_to, case_url=case_url)
     try:

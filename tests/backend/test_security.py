@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
+from urllib.parse import unquote
 
 import pytest
 
 from forms_backend import create_app
 
-from .conftest import DRUG, FIXTURE, METERING, Applicant, config, csrf_token, pdf_file
+from .conftest import (DRUG, FIXTURE, METERING, STAFF_PASSWORD, Applicant, config, csrf_token,  # noqa: F401
+                       pdf_file)
 
 
 def test_backend_pages_send_security_headers(client):
@@ -32,8 +35,9 @@ def test_session_cookie_is_httponly_and_samesite(client):
 
 
 def test_cookie_secure_setting(tmp_path):
-    app = create_app(config(tmp_path, GUIDE_COOKIE_SECURE="1"))
-    assert "Secure" in app.test_client().get("/apply/metering").headers["Set-Cookie"]
+    app = create_app(config(tmp_path, GUIDE_COOKIE_SECURE="1", GUIDE_BASE_URL="https://guide.example.org"))
+    cookie = app.test_client().get("/apply/metering", base_url="https://localhost").headers["Set-Cookie"]
+    assert "Secure" in cookie
 
 
 @pytest.mark.parametrize("path", ["/apply/metering", "/apply/metering/submit", "/track"])
@@ -129,7 +133,7 @@ def test_honeypot_is_hidden_from_people(client):
 
 
 def test_trusted_proxy_setting_uses_the_forwarded_address_for_limits(tmp_path):
-    app = create_app(config(tmp_path, GUIDE_TRUSTED_PROXIES=1))
+    app = create_app(config(tmp_path, GUIDE_TRUSTED_PROXIES=1, GUIDE_BASE_URL="https://guide.example.org"))
     client = app.test_client()
     token = csrf_token(client.get("/track").get_data(as_text=True))
 
@@ -143,3 +147,159 @@ def test_trusted_proxy_setting_uses_the_forwarded_address_for_limits(tmp_path):
 def test_data_dir_is_never_inside_the_web_root(app):
     assert os.path.commonpath([app.config["UPLOAD_DIR"], app.config["GUIDE_SITE_DIR"]]) != str(
         app.config["GUIDE_SITE_DIR"])
+
+
+# ---------------------------------------------------------------- findings of the penetration test (issue 14)
+# Each test is the reproduction of one finding; it failed before the fix.
+
+@pytest.mark.parametrize("name, shown", [
+    ("a\u202Efdp.html", "afdp.pdf"),    # right-to-left override: staff read "…lmth.pdf", saved as .html
+    ("a.pdf\x00.html", "a.pdf"),         # NUL: saved as a.pdf.html
+    ("invoice.html", "invoice.pdf"),     # a PDF whatever the name says
+])
+def test_1_downloads_are_named_by_the_detected_kind_without_format_characters(app, client, storage, staff,
+                                                                                name, shown):
+    html_in_pdf = b"%PDF-1.4\n<html><script>alert(document.cookie)</script></html>\n%%EOF\n"
+    ref = Applicant(client, "drug-testing").apply(DRUG, {"f_spec_sheet": pdf_file(name, html_in_pdf)})
+    (up,) = storage.uploads_of(storage.get_application(ref).id)
+    assert up["kind"] == "pdf" and "\u202e" not in up["original_name"] and "\x00" not in up["original_name"]
+    case = staff.get(f"/staff/applications/{ref}").get_data(as_text=True)
+    assert f"下载 {shown}</a>" in case and "\u202e" not in case
+    r = staff.get(f"/staff/applications/{ref}/files/{up['token']}")
+    disposition = r.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    saved_as = [unquote(v.strip('"')) for v in re.findall(r"filename\*?=(?:UTF-8'')?([^;]+)", disposition)]
+    assert saved_as and all(v == shown for v in saved_as), disposition
+    assert r.mimetype == "application/octet-stream"
+    r.close()
+
+
+@pytest.mark.parametrize("password", ["1234567890", "password12", "qwertyuiop", "iloveyou2026"])
+def test_5_common_passwords_are_refused_on_the_web_and_in_the_cli(staff, password, tmp_path):
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+
+    staff.get("/staff/password")
+    r = staff.post("/staff/password", {"current": STAFF_PASSWORD, "new": password, "confirm": password})
+    assert r.status_code == 200 and "这个密码太常见或太容易猜到" in r.get_data(as_text=True)
+    cli = CliRunner().invoke(main, ["user", "add", "wang", "--db", str(tmp_path / "cli.db")],
+                             env={"GUIDE_PASSWORD": password})
+    assert cli.exit_code == 1 and "too common" in cli.output
+
+
+def test_5_a_password_holding_the_account_name_is_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+
+    strong_but_named = "Zhangsan.Lianyungang-76"
+    cli = CliRunner().invoke(main, ["user", "add", "zhangsan", "--db", str(tmp_path / "cli.db")],
+                             env={"GUIDE_PASSWORD": strong_but_named})
+    assert cli.exit_code == 1 and "contain the account name" in cli.output
+    assert CliRunner().invoke(main, ["user", "add", "wangwu", "--db", str(tmp_path / "cli.db")],
+                              env={"GUIDE_PASSWORD": strong_but_named}).exit_code == 0
+
+
+def test_5_a_long_unusual_password_is_accepted(staff):
+    staff.get("/staff/password")
+    new = "Lianyungang-metrology-76"
+    assert staff.post("/staff/password", {"current": STAFF_PASSWORD, "new": new, "confirm": new}).status_code == 303
+
+
+def test_7_data_folder_and_files_are_private(tmp_path):
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+
+    old = os.umask(0o022)  # the usual umask that made everything world-readable
+    try:
+        data = tmp_path / "data"
+        data.mkdir(mode=0o755)
+        os.chmod(data, 0o755)   # an installation made before the rule is tightened at start
+        app = create_app(config(tmp_path, GUIDE_MAIL_WORKER=False))
+        Applicant(app.test_client(), "drug-testing").apply(DRUG, {"f_spec_sheet": pdf_file()})
+        from forms_backend.mail.transport import deliver_due
+        assert deliver_due(app.extensions["guide"].storage, app.config)[0] == 2
+        r = CliRunner().invoke(main, ["db", "backup", str(data / "backups" / "b.db"), "--db", str(data / "guide.db")])
+        assert r.exit_code == 0, r.output
+        app.extensions["guide"].storage.close()
+    finally:
+        os.umask(old)
+    folders = [data, *[p for p in data.rglob("*") if p.is_dir()]]
+    files = [p for p in data.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"guide.db", "secret_key", "b.db"}
+    assert any(p.suffix == ".mbox" for p in files) and any(p.suffix == ".pdf" for p in files)
+    assert {p.name for p in folders} >= {"data", "uploads", "outbox", "backups"}
+    for p in folders:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o700, p
+    for p in files:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+
+
+def _queued(storage, kind: str) -> list[str]:
+    return [r[0] for r in storage.db.execute("SELECT body FROM mail_queue WHERE kind = ? ORDER BY id", (kind,))]
+
+
+def test_2_emailed_links_come_from_the_base_url_never_from_the_host_header(tmp_path):
+    from .conftest import Staff, make_application
+
+    app = create_app(config(tmp_path, GUIDE_TRUSTED_PROXIES=1, GUIDE_BASE_URL="https://guide.example.org/"))
+    storage = app.extensions["guide"].storage
+    evil = {"HTTP_HOST": "evil.example", "HTTP_X_FORWARDED_HOST": "evil.example",
+            "HTTP_X_FORWARDED_PREFIX": "//evil.example"}
+    inner = app.wsgi_app
+
+    def attacker(environ, start_response):  # every request below arrives with these headers
+        environ.update(evil)
+        return inner(environ, start_response)
+    app.wsgi_app = attacker
+    client = app.test_client()
+    Applicant(client, "metering").apply(METERING)
+    (ack,) = _queued(storage, "applicant_ack")
+    assert "https://guide.example.org/track " in ack and "evil" not in ack
+    # The staff's status notice (its signed link) too, whatever Host the staff's browser sent.
+    from forms_backend.auth import hash_password
+    storage.create_user("li", "staff", hash_password(STAFF_PASSWORD))
+    ref = make_application(storage, 1)
+    person = Staff(app.test_client())
+    assert person.login().status_code == 303
+    assert person.set_status(ref, "accepted").status_code == 303
+    (notice,) = _queued(storage, "status_notice")
+    assert "https://guide.example.org/track/link/" in notice and "evil" not in notice
+    # Redirects do not take a forwarded prefix either (no way to send a browser elsewhere).
+    r = app.test_client().get("/staff/")
+    assert r.status_code == 303 and "evil" not in r.headers["Location"]
+
+
+@pytest.mark.parametrize("extra, problem", [
+    ({"GUIDE_COOKIE_SECURE": "1"}, "GUIDE_BASE_URL is required in production"),
+    ({"GUIDE_TRUSTED_PROXIES": "1"}, "GUIDE_BASE_URL is required in production"),
+    ({"GUIDE_COOKIE_SECURE": "1", "GUIDE_BASE_URL": "http://guide.example.org"}, "must start with https://"),
+    ({"GUIDE_BASE_URL": "https://guide.example.org/?next=x"}, "without query or fragment"),
+    ({"GUIDE_BASE_URL": "javascript:alert(1)"}, "must be an http(s) address"),
+])
+def test_2_production_needs_a_canonical_base_url(tmp_path, extra, problem):
+    from forms_backend.settings import SettingsError
+
+    with pytest.raises(SettingsError, match=re.escape(problem)):
+        create_app(config(tmp_path, **extra))
+
+
+def test_2_guide_serve_links_to_itself(tmp_path, monkeypatch):
+    from forms_backend.settings import resolve
+
+    monkeypatch.delenv("GUIDE_BASE_URL", raising=False)
+    assert resolve({"GUIDE_PROJECT": FIXTURE})["GUIDE_BASE_URL"] == "http://localhost"
+
+
+def test_12_secure_session_cookie_has_the_host_prefix(tmp_path):
+    app = create_app(config(tmp_path, GUIDE_COOKIE_SECURE="1", GUIDE_BASE_URL="https://guide.example.org"))
+    client = app.test_client()
+    cookie = client.get("/apply/metering", base_url="https://localhost").headers["Set-Cookie"]
+    assert cookie.startswith("__Host-guide_session=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+    r = client.post("/apply/metering", base_url="https://localhost", headers={"Referer": "https://localhost/apply/metering"},
+                    data={**METERING, "csrf_token": csrf_token(client.get(
+                        "/apply/metering", base_url="https://localhost").get_data(as_text=True))})
+    assert r.status_code == 303  # the prefixed cookie carries the session (and so the CSRF token)

@@ -89,7 +89,8 @@ def test_send_upload_is_an_attachment_never_inline(app, client, storage):
     ref = Applicant(client, "drug-testing").apply(DRUG, {"f_spec_sheet": pdf_file("说明书.pdf")})
     (stored,) = storage.uploads_of(storage.get_application(ref).id)
     with app.test_request_context():
-        r = uploads.send_upload(app.config["UPLOAD_DIR"], stored["stored_name"], stored["original_name"])
+        r = uploads.send_upload(app.config["UPLOAD_DIR"], stored["stored_name"], stored["original_name"],
+                                 stored["kind"])
         assert r.headers["Content-Disposition"].startswith("attachment;")
         assert "filename*=UTF-8''%E8%AF%B4%E6%98%8E%E4%B9%A6.pdf" in r.headers["Content-Disposition"]
         assert r.mimetype == "application/octet-stream"

@@ -13,6 +13,7 @@ from ...forms.staff import NOTE_REQUIRED, PAGE_SIZE, SORT_LABELS, ContactForm, N
 from ...mail.compose import compose_status
 from ...mail.sms import status_sms
 from ...storage import BadTransition, QueueFilter, StatusChanged, iso, utcnow
+from ...links import external_url
 from ...uploads import send_upload
 from ...vocabulary import ACTION_LABELS, NO_ASSIGNEE, RATING_QUESTIONS, STATUS_HELP, STATUS_LABELS, TRANSITIONS
 from .. import track
@@ -91,7 +92,8 @@ def download(ref: str, token: str):
     for up in store().uploads_of(case.id):
         if up["token"] == token:
             log.info("file of %s downloaded by %s", ref, auth.current_user().name)
-            return send_upload(current_app.config["UPLOAD_DIR"], up["stored_name"], up["original_name"])
+            return send_upload(current_app.config["UPLOAD_DIR"], up["stored_name"], up["original_name"],
+                               up["kind"])
     abort(404)
 
 
@@ -126,8 +128,8 @@ def transition(ref: str):
             doc["title"] = title if title in RESULT_TITLES else RESULT_TITLES[-1]
     guide = current_guide()
     service = guide.project.services.get(case.service_id)
-    link = url_for("track.link", token=track.link_token(ref), _external=True)
-    track_url = url_for("track.index", _external=True)
+    link = external_url("track.link", token=track.link_token(ref))
+    track_url = external_url("track.index")
     correction = None
     if to == "needs_info":  # 一次性告知: every item with its reason, and the deadline
         correction = {"items": form.parsed_items, "due_on": form.due_on.data.isoformat()}

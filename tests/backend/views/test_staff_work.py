@@ -161,8 +161,8 @@ def test_a_notice_falls_back_to_a_working_address(tmp_path):
 
 def test_production_refuses_to_start_without_a_working_staff_address(tmp_path):
     with pytest.raises(SettingsError, match="staff address"):
-        create_app(config(tmp_path, GUIDE_ENV="production", GUIDE_STAFF_EMAIL="【待补充】"))
-    app = create_app(config(tmp_path, GUIDE_ENV="production", GUIDE_STAFF_EMAIL="duty@bureau.example"))
+        create_app(config(tmp_path, GUIDE_ENV="production", GUIDE_BASE_URL="https://guide.example.org", GUIDE_STAFF_EMAIL="【待补充】"))
+    app = create_app(config(tmp_path, GUIDE_ENV="production", GUIDE_BASE_URL="https://guide.example.org", GUIDE_STAFF_EMAIL="duty@bureau.example"))
     app.extensions["guide"].storage.close()
     with pytest.raises(SettingsError, match="GUIDE_ENV"):
         create_app(config(tmp_path, GUIDE_ENV="prod"))
