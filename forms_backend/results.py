@@ -24,5 +24,5 @@ def send_result(ref: str, token: str):
         abort(404)
     for doc in current_guide().storage.results_of(case.id):
         if doc.token == token:
-            return uploads.send_upload(results_dir(), doc.stored_name, download_name(ref, doc))
+            return uploads.send_upload(results_dir(), doc.stored_name, download_name(ref, doc), doc.kind)
     abort(404)
