@@ -219,7 +219,7 @@ def test_7_data_folder_and_files_are_private(tmp_path):
         os.chmod(data, 0o755)   # an installation made before the rule is tightened at start
         app = create_app(config(tmp_path, GUIDE_MAIL_WORKER=False))
         Applicant(app.test_client(), "drug-testing").apply(DRUG, {"f_spec_sheet": pdf_file()})
-        from forms_backend.mail.transport import deliver_due
+        from forms_backend.mail.delivery import deliver_due
         assert deliver_due(app.extensions["guide"].storage, app.config)[0] == 2
         r = CliRunner().invoke(main, ["db", "backup", str(data / "backups" / "b.db"), "--db", str(data / "guide.db")])
         assert r.exit_code == 0, r.output
