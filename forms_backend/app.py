@@ -114,6 +114,9 @@ def open_storage(path: Path) -> Storage:
 
 
 def _configure_logging(app: Flask) -> None:
+    from .logredact import install_werkzeug_filter
+
+    install_werkzeug_filter()  # guide serve's request log: no link tokens, no query strings
     root = logging.getLogger("forms_backend")
     if not root.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import uploads
+from . import retention, uploads
 from .addresses import duty_address
 from .auth import MAX_SESSION_HOURS
 from .mail.compose import compose_digest
@@ -30,13 +30,17 @@ HOUSEKEEPING_SECONDS = 3600.0
 
 
 def housekeeping(app: Flask) -> None:
-    """Forget stale drafts, delete the files nobody will submit, drop ended staff sessions (hourly)."""
+    """Forget stale drafts, delete the files nobody will submit, drop ended staff sessions, and
+    delete what is past its keeping time (retention.py); hourly."""
     guide = app.extensions["guide"]
     folder = app.config["UPLOAD_DIR"]
-    uploads.discard(folder, guide.storage.purge(draft_age=dt.timedelta(days=app.config["GUIDE_DRAFT_DAYS"])))
+    pending = dt.timedelta(hours=float(app.config["GUIDE_UPLOAD_PENDING_HOURS"]))
+    uploads.discard(folder, guide.storage.purge(draft_age=dt.timedelta(days=app.config["GUIDE_DRAFT_DAYS"]),
+                                                upload_draft_age=pending))
     uploads.discard(folder, uploads.orphans(folder, guide.storage.upload_known))
     guide.storage.purge_staff_sessions(iso(utcnow() - dt.timedelta(hours=MAX_SESSION_HOURS)))
     ExportJobs(Path(app.config["GUIDE_DATA_DIR"]) / "exports").purge()
+    retention.purge(guide.storage, app.config)
 
 
 class Background:

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import hashlib
+import hmac
 import os
 import secrets
+import unicodedata
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, abort, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -27,12 +30,49 @@ LIMITS = {
     "apply.resume": "10 per minute; 60 per hour",
     "track.lookup": "10 per minute; 60 per hour",
     "track.mine": "10 per minute; 60 per hour",
-    "auth.login": "5 per minute; 30 per hour",
+    "auth.password": "10 per minute; 60 per hour",
     "feedback.page_vote": "20 per minute; 200 per hour",
     "feedback.page_comment": "10 per minute; 100 per hour",
     "feedback.rate": "10 per minute; 60 per hour",
     "feedback.suggest": "5 per minute; 30 per hour",
 }
+
+
+
+def _failed_login(response) -> bool:
+    return response.status_code != 303  # a login that worked redirects
+
+
+def _login_account() -> str:
+    """The account a login names (what a guesser of one account's password cannot change)."""
+    name = request.form.get("name", "")
+    return "account:" + unicodedata.normalize("NFKC", name).strip().lower()[:64]
+
+
+def _staff_account() -> str:
+    from .auth import current_user
+
+    user = current_user()
+    return "staff:" + user.name if user is not None else "addr:" + get_remote_address()
+
+
+def _carries_files() -> bool:
+    return any(f.filename for f in request.files.values())
+
+
+# Limits that count something else than every POST of one address:
+# - a request that carries files (a form with errors can be sent again, its files are kept);
+# - logins: failures only, per address (a shared NAT must not lock the staff out) and per account;
+# - wrong current passwords on the password page, per account (each costs an argon2 hash).
+# (endpoint, rule, options)
+SPECIAL_LIMITS = [
+    ("apply.form", "6 per minute; 30 per hour", {"scope": "apply-with-files", "exempt_when": lambda: not _carries_files()}),
+    ("auth.login", "20 per minute; 100 per hour", {"scope": "login-address", "deduct_when": _failed_login}),
+    ("auth.login", "5 per minute; 20 per hour", {"scope": "login-account", "key_func": _login_account,
+                                                 "deduct_when": _failed_login}),
+    ("auth.password", "5 per hour", {"scope": "password-account", "key_func": _staff_account,
+                                     "deduct_when": lambda response: bool(g.get("password_failed"))}),
+]
 
 # Backend pages load nothing but our own CSS and (for the print button) one script file.
 BACKEND_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -105,10 +145,33 @@ def init_app(app: Flask) -> Limiter:
         # The client address and the scheme only: a forwarded Host or Prefix is never trusted
         # (links in emails come from GUIDE_BASE_URL; a forged prefix would redirect elsewhere).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_prefix=0)
+    app.before_request(refuse_odd_json)  # before CSRFProtect's hook reads the body as form data
     csrf.init_app(app)
     limiter = Limiter(get_remote_address, app=app)
     app.after_request(_headers)
     return limiter
+
+
+def refuse_odd_json():
+    """A JSON body must be an object of strings: what a form would have sent.
+
+    Flask-WTF reads a JSON body as form data; a number, list, object or null where a field
+    expects text (``{"org_name": 123}``) would fail deep inside a field with a 500. Refused
+    here with a 400 instead, for every endpoint at once.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
+        return None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in body.items()):
+        abort(400)
+    return None
+
+
+def client_key() -> str:
+    """This request's client address as a keyed hash: what caps per address are counted by,
+    without storing the address itself (see uploads' budget)."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, (get_remote_address() or "").encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def apply_limits(app: Flask, limiter: Limiter) -> None:
@@ -119,6 +182,10 @@ def apply_limits(app: Flask, limiter: Limiter) -> None:
         view = app.view_functions.get(endpoint)
         if view is not None:
             app.view_functions[endpoint] = limiter.limit(rule, methods=["POST"])(view)
+    for endpoint, rule, options in SPECIAL_LIMITS:
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = limiter.limit(rule, methods=["POST"], **options)(view)
 
 
 def _headers(response):

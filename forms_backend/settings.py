@@ -43,6 +43,16 @@ SETTINGS: dict[str, tuple[Any, str, str]] = {
     "GUIDE_TRACK_LINK_DAYS": (30, "int", "how long the signed tracking/rating link in emails stays valid"),
     "GUIDE_BASE_URL": ("", "str", "public address of the backend; every link in an email starts with it "
                                   "(required in production: GUIDE_ENV=production, GUIDE_COOKIE_SECURE or GUIDE_TRUSTED_PROXIES)"),
+    "GUIDE_MAIL_PER_RECIPIENT_DAY": (10, "int", "mail and SMS to one recipient in 24 hours after which an "
+                                                "acknowledgement is not sent (the application is kept)"),
+    "GUIDE_UPLOAD_SESSION_MB": (60, "float", "unsubmitted uploads one browser session may hold"),
+    "GUIDE_UPLOAD_ADDRESS_MB": (200, "float", "unsubmitted uploads one client address may hold"),
+    "GUIDE_UPLOAD_TOTAL_MB": (2048, "float", "unsubmitted uploads of everyone together"),
+    "GUIDE_UPLOAD_PENDING_HOURS": (3, "float", "an upload whose application is not submitted is deleted after this"),
+    "GUIDE_MIN_FREE_MB": (1024, "float", "uploads are refused when the data disk has less free space than this"),
+    "GUIDE_MAIL_KEEP_DAYS": (30, "int", "sent and failed mail (bodies hold personal data) and outbox files are "
+                                        "deleted after this many days"),
+    "GUIDE_FEEDBACK_KEEP_DAYS": (730, "int", "page feedback and replaced ratings are deleted after this many days"),
     "GUIDE_ENV": ("development", "str", "development or production; production refuses to start without a "
                   "valid staff address"),
     "GUIDE_STAFF_EMAIL": ("", "str", "duty mailbox of the staff: notices, alerts and the daily digest "
@@ -56,7 +66,10 @@ SETTINGS: dict[str, tuple[Any, str, str]] = {
 # 意见箱 references start with these letters; application references may not.
 SUGGESTION_PREFIX = "YJ"
 MINIMUM = {"GUIDE_FIRST_CONTACT_DAYS": 0, "GUIDE_RECTIFY_DAYS": 1, "GUIDE_FOLLOWUP_DAYS": 1,
-           "GUIDE_STAFF_IDLE_MINUTES": 1, "GUIDE_TRACK_LINK_DAYS": 1, "GUIDE_DRAFT_DAYS": 1}
+           "GUIDE_STAFF_IDLE_MINUTES": 1, "GUIDE_TRACK_LINK_DAYS": 1, "GUIDE_DRAFT_DAYS": 1, "GUIDE_MAIL_PER_RECIPIENT_DAY": 1,
+           "GUIDE_UPLOAD_SESSION_MB": 0, "GUIDE_UPLOAD_ADDRESS_MB": 0, "GUIDE_UPLOAD_TOTAL_MB": 0,
+           "GUIDE_UPLOAD_PENDING_HOURS": 0.25, "GUIDE_MIN_FREE_MB": 0, "GUIDE_MAIL_KEEP_DAYS": 1,
+           "GUIDE_FEEDBACK_KEEP_DAYS": 1}
 # Used for emailed links when GUIDE_BASE_URL is not set outside production (guide serve sets it).
 DEV_BASE_URL = "http://localhost"
 

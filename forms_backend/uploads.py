@@ -162,12 +162,31 @@ def allowed(kind: str | None, accept: list[str]) -> bool:
     return kind is not None and any(kind in KINDS.get(a.lower().lstrip("."), ()) for a in accept)
 
 
-def receive(storage, *, field_id: str, accept: list[str], max_mb: float, folder: Path) -> Received:
+@dataclass
+class Budget:
+    """How many more bytes of unsubmitted uploads this request may write (None: no cap).
+
+    Made per request from the caps per session, per client address and in total and from the
+    free space of the data disk (``views.apply.upload_budget``); every received file spends it.
+    """
+    remaining: int | None = None
+
+    def refuses(self, size: int) -> bool:
+        return self.remaining is not None and size > self.remaining
+
+    def spend(self, size: int) -> None:
+        if self.remaining is not None:
+            self.remaining -= size
+
+
+def receive(storage, *, field_id: str, accept: list[str], max_mb: float, folder: Path,
+            budget: Budget | None = None) -> Received:
     """Check an uploaded file (werkzeug FileStorage) and write it under a generated name.
 
-    Raises UploadRejected for an empty file, one over ``max_mb``, or content of a kind the
-    field does not accept; nothing is left on disk then.
+    Raises UploadRejected for an empty file, one over ``max_mb``, content of a kind the field
+    does not accept, or a file the ``budget`` cannot hold; nothing is left on disk then.
     """
+    budget = budget or Budget()
     limit = int(max_mb * 1024 * 1024)
     stream = storage.stream
     size = _size(stream)
@@ -175,6 +194,8 @@ def receive(storage, *, field_id: str, accept: list[str], max_mb: float, folder:
         raise UploadRejected("file_empty")
     if size is not None and size > limit:
         raise UploadRejected("file_too_large", max_mb=_mb(limit), size_mb=_mb(size))
+    if size is not None and budget.refuses(size):
+        raise UploadRejected("upload_budget")
     original = safe_name(storage.filename or "")
     head = stream.read(8192)
     if not head:
@@ -194,6 +215,8 @@ def receive(storage, *, field_id: str, accept: list[str], max_mb: float, folder:
                 written += len(chunk)
                 if written > limit:
                     raise UploadRejected("file_too_large", max_mb=_mb(limit), size_mb=_mb(written))
+                if budget.refuses(written):
+                    raise UploadRejected("upload_budget")
                 digest.update(chunk)
                 out.write(chunk)
                 chunk = stream.read(CHUNK)
@@ -202,6 +225,7 @@ def receive(storage, *, field_id: str, accept: list[str], max_mb: float, folder:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    budget.spend(written)
     return Received(field_id, original, stored, kind, CONTENT_TYPES.get(kind, "application/octet-stream"),
                     written, digest.hexdigest())
 

@@ -1,4 +1,4 @@
-"""`guide db`: online backup and integrity check of the SQLite database."""
+"""`guide db`: online backup, integrity check and retention purge of the SQLite database."""
 from __future__ import annotations
 
 import sys
@@ -13,7 +13,7 @@ __all__ = ["db"]
 
 @click.group()
 def db() -> None:
-    """Database maintenance: online backup and integrity check."""
+    """Database maintenance: online backup, integrity check, retention purge."""
 
 
 def _open_existing(project: Path, db_path: Path | None):
@@ -51,6 +51,29 @@ def backup(file: Path, project: Path, db_path: Path | None, force: bool) -> None
         sys.exit(1)
     click.echo(f"backed up to {file} ({file.stat().st_size} bytes, {applications} applications)",
                err=True)
+
+
+@db.command()
+@project_option
+@db_option
+def purge(project: Path, db_path: Path | None) -> None:
+    """Delete what is past its keeping time (GUIDE_MAIL_KEEP_DAYS, GUIDE_FEEDBACK_KEEP_DAYS).
+
+    The app does the same every hour; this is for a cron job or a machine without the app.
+    """
+    from .. import retention
+    from ..settings import SettingsError, resolve
+
+    try:
+        cfg = resolve(settings_overrides(project, db_path))
+    except SettingsError as exc:
+        raise click.UsageError(str(exc))
+    storage = _open_existing(project, db_path)
+    try:
+        counts = retention.purge(storage, {**cfg, "OUTBOX_DIR": cfg["GUIDE_DATA_DIR"] / "outbox"})
+    finally:
+        storage.close()
+    click.echo("deleted: " + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items()), err=True)
 
 
 @db.command()

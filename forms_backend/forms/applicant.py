@@ -110,8 +110,9 @@ class ApplicationForm(FlaskForm):
 
     questions: tuple[Question, ...] = ()
 
-    def __init__(self, *args, existing_files: dict | None = None, **kwargs):
+    def __init__(self, *args, existing_files: dict | None = None, upload_budget=None, **kwargs):
         self.existing_files = dict(existing_files or {})
+        self.upload_budget = upload_budget  # uploads.Budget: what unsubmitted files may still take
         super().__init__(*args, **kwargs)
 
     def tripped_honeypot(self) -> bool:

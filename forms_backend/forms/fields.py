@@ -13,7 +13,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from .. import uploads
 from .messages import message
-from .values import normalise, parse_date
+from .values import YEAR_MAX, YEAR_MIN, DateOutOfRange, invisible_characters, normalise, parse_date
 
 HONEYPOT = "website"
 
@@ -124,16 +124,30 @@ class UploadCheck:
             raise StopValidation()
         try:
             field.received = uploads.receive(storage, field_id=field.name, accept=self.accept,
-                                             max_mb=self.max_mb, folder=current_app.config["UPLOAD_DIR"])
+                                             max_mb=self.max_mb, folder=current_app.config["UPLOAD_DIR"],
+                                             budget=getattr(form, "upload_budget", None))
         except uploads.UploadRejected as exc:
             raise StopValidation(message(exc.key, **exc.params)) from None
 
 
 # ---------------------------------------------------------------- fields: one per question type
 
+def refuse_invisible(field, multiline: bool) -> None:
+    """Stop with the field's error if the answer holds control or format characters: a CR/LF in
+    a one-line answer would start new paragraphs in a letter, a bidi override reverses what
+    staff read."""
+    if invisible_characters(field.data if isinstance(field.data, str) else "", multiline=multiline):
+        raise StopValidation(message("invisible", label=field.label.text))
+
+
 class TextQuestion(StringField):
+    """A one-line answer: NFKC-normalised and trimmed; control and format characters refused."""
+
     def process_formdata(self, valuelist):
         self.data = normalise(valuelist[0]) if valuelist else None
+
+    def pre_validate(self, form):
+        refuse_invisible(self, multiline=False)
 
 
 class TypedTextQuestion(StringField):
@@ -145,9 +159,14 @@ class TypedTextQuestion(StringField):
 
 
 class TextareaQuestion(TextAreaField):
+    """A multi-line answer: line breaks and tabs kept, other control and format characters refused."""
+
     def process_formdata(self, valuelist):
         # Keep line breaks; only trim the ends and unify newlines.
-        self.data = valuelist[0].replace("\r\n", "\n").strip() if valuelist else None
+        self.data = valuelist[0].replace("\r\n", "\n").replace("\r", "\n").strip() if valuelist else None
+
+    def pre_validate(self, form):
+        refuse_invisible(self, multiline=True)
 
 
 class IntegerQuestion(Field):
@@ -185,6 +204,8 @@ class DateQuestion(Field):
         if text:
             try:
                 self.data = parse_date(text)
+            except DateOutOfRange:
+                raise ValueError(message("date_range", label=self.label.text, low=YEAR_MIN, high=YEAR_MAX)) from None
             except ValueError:
                 raise ValueError(message("date", label=self.label.text)) from None
 

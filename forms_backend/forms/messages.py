@@ -15,6 +15,8 @@ MESSAGES: dict[str, str] = {
     "uscc_chars": "统一社会信用代码只能包含数字和大写字母（不含 I、O、Z、S、V），第 3 至 8 位为数字",
     "uscc_check": "统一社会信用代码的校验位（最后一位）与前 17 位不符，请对照营业执照逐位核对",
     "date": "请按“年-月-日”填写{label}，例如 2026-11-25",
+    "date_range": "{label}的年份应在 {low} 至 {high} 之间",
+    "invisible": "{label}不能包含换行、制表符或看不见的控制字符（常随复制粘贴带入），请删除后重新输入",
     "integer": "{label}应为整数，例如 3",
     "too_small": "{label}不能小于 {min}",
     "too_large": "{label}不能大于 {max}",
@@ -25,6 +27,7 @@ MESSAGES: dict[str, str] = {
     "file_unreadable": "文件未能完整接收，请重新选择",
     "date_past": "{label}不能早于今天（{today}）",
     "bad_rating_reason": "选择“不满意”或“非常不满意”时，请在“意见或建议”中写明原因，便于我们核实和改进",
+    "upload_budget": "暂时无法接收这个文件：尚未提交的附件已达上限。请先提交已填好的申请，或稍后再试",
     # page feedback, ratings, 意见箱
     "ref_format": "申请编号的格式不正确，例如 ZY-2611-7K3Q9；没有可不填",
     # staff console

@@ -19,7 +19,7 @@ from ..vocabulary import (ACTION_LABELS, CHANNEL_LABELS, CONTACT_CHANNELS, ISSUE
 from .fields import (ChoiceQuestion, DateQuestion, IntegerQuestion, MaxLength, Optional, Range, Required,
                      TextareaQuestion, TextQuestion)
 from .messages import message
-from .values import normalise
+from .values import YEAR_MAX, YEAR_MIN, normalise
 from .corrections import check_due, parse_items
 
 PASSWORD_MIN = 10
@@ -90,6 +90,8 @@ class DateTimeQuestion(StringField):
                 if not m:
                     raise ValueError
                 self.data = dt.datetime(*(int(g) for g in m.groups()))
+                if not YEAR_MIN <= self.data.year <= YEAR_MAX:
+                    raise ValueError
             except ValueError:
                 raise ValueError(message("datetime", label=self.label.text)) from None
 

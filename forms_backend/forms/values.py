@@ -20,6 +20,22 @@ LANDLINE = re.compile(r"(0[1-9][0-9]{1,2})([2-9][0-9]{6,7})")
 EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x|#|-)\s*[0-9]{1,6}$", re.IGNORECASE)
 
 
+# Characters refused in what people type: control (Cc: CR, LF, NUL, ESC ...), format (Cf: the
+# bidi overrides that turn "txt.exe" into "exe.txt", zero-width characters), line and
+# paragraph separators. A multi-line answer may hold line breaks and tabs, nothing else of these.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+MULTILINE_ALLOWED = frozenset("\n\t")
+# Dates people may type: wider than any real answer, narrow enough that date arithmetic on
+# them (due dates, a filter's end of day) never leaves what datetime can hold.
+YEAR_MIN, YEAR_MAX = 1900, 2199
+
+
+def invisible_characters(text: str | None, *, multiline: bool = False) -> list[str]:
+    """The control and format characters in ``text`` (line breaks and tabs allowed if multiline)."""
+    allowed = MULTILINE_ALLOWED if multiline else frozenset()
+    return [ch for ch in (text or "") if unicodedata.category(ch) in INVISIBLE_CATEGORIES and ch not in allowed]
+
+
 def normalise(text: str | None) -> str:
     """Full-width to half-width (NFKC), trimmed: what people paste from Word or WeChat."""
     return unicodedata.normalize("NFKC", text or "").strip()
@@ -76,8 +92,15 @@ def parse_date(raw: str) -> dt.date:
     for pattern in DATE_FORMS:
         m = pattern.fullmatch(text)
         if m:
-            return dt.date(*(int(g) for g in m.groups()))  # ValueError for 2026-02-30
+            day = dt.date(*(int(g) for g in m.groups()))  # ValueError for 2026-02-30
+            if not YEAR_MIN <= day.year <= YEAR_MAX:
+                raise DateOutOfRange(day.year)
+            return day
     raise ValueError("not a date")
+
+
+class DateOutOfRange(ValueError):
+    """A real date, but one no application or filter can mean (9999-12-31, 0001-01-01)."""
 
 
 def clean_ref(raw: str) -> str:

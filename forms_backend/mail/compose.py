@@ -1,5 +1,12 @@
 """Mail composition: the messages of a new application, a status change and a closed follow-up
-item, as ``mail_queue`` rows (without ids). Pure functions; the views queue them with storage."""
+item, as ``mail_queue`` rows (without ids). Pure functions; the views queue them with storage.
+
+Mail to applicants goes to an address nobody has verified (whoever fills in the form chooses
+it), so it carries no text the sender typed — no name, no 单位名称, no answer: only our own
+words, the editors' texts, the reference number and links on GUIDE_BASE_URL. Otherwise the
+official system could be made to send anyone a letter of the sender's writing. Staff mail
+(notices, alerts) goes to our own addresses and may carry the answers.
+"""
 from __future__ import annotations
 
 from ..addresses import is_address
@@ -28,9 +35,9 @@ def compose_application(*, site_title: str, service, ref: str, submitted: str, r
     """The two messages of a new application (as mail_queue rows, without ids)."""
     next_steps = (service.application.next_steps or "").strip() if service.application else ""
     ack = "\n".join([
-        f"{record['contact_name']}，您好：",
+        "您好：",
         "",
-        f"{record['org_name']}提交的“{service.name}”在线申请已收到。",
+        f"贵单位提交的“{service.name}”在线申请已收到。",
         f"申请编号：{ref}",
         f"提交时间：{submitted}",
         "",
@@ -53,6 +60,12 @@ def compose_application(*, site_title: str, service, ref: str, submitted: str, r
     return messages
 
 
+def per_recipient_limit(messages: list[dict], limit: int, kinds: tuple[str, ...]) -> list[dict]:
+    """Mark the messages of ``kinds`` (those an anonymous request makes us send) so that the
+    queue sends at most ``limit`` messages to one recipient in 24 hours (see mail_queue)."""
+    return [{**m, "per_recipient_day": limit} if m["kind"] in kinds else m for m in messages]
+
+
 def compose_status(*, site_title: str, application, status_label: str, status_help: str, note: str | None,
                    link_url: str, track_url: str, contact: str, rate: bool,
                    correction: dict | None = None) -> list[dict]:
@@ -62,9 +75,9 @@ def compose_status(*, site_title: str, application, status_label: str, status_he
     """
     a = application
     lines = [
-        f"{a.contact_name}，您好：",
+        "您好：",
         "",
-        f"{a.org_name}提交的“{a.service_name}”在线申请（申请编号 {a.ref}）状态已更新为：{status_label}。",
+        f"贵单位提交的“{a.service_name}”在线申请（申请编号 {a.ref}）状态已更新为：{status_label}。",
         status_help,
         *(["", f"说明：{note}"] if note else []),
         "",

@@ -89,6 +89,15 @@ class AccountsStore(StoreBase):
         with self._immediate() as db:
             db.execute("UPDATE staff_sessions SET last_seen_at = ? WHERE token_hash = ?", (iso(utcnow()), token_hash))
 
+    def password_failure(self, token_hash: str) -> int:
+        """Count one wrong current password in this session; return how many it has had."""
+        with self._immediate() as db:
+            db.execute("UPDATE staff_sessions SET password_failures = password_failures + 1 WHERE token_hash = ?",
+                       (token_hash,))
+            row = db.execute("SELECT password_failures FROM staff_sessions WHERE token_hash = ?",
+                             (token_hash,)).fetchone()
+        return row[0] if row else 0
+
     def end_staff_session(self, token_hash: str) -> None:
         with self._immediate() as db:
             db.execute("DELETE FROM staff_sessions WHERE token_hash = ?", (token_hash,))

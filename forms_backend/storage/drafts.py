@@ -30,7 +30,7 @@ class DraftsStore(StoreBase):
 
     def save_draft(self, token: str, service_id: str, *, answers: dict | None,
                    new_files: list[NewUpload] = (), typed: dict | None = None,
-                   phone_norm: str | None = None) -> Draft:
+                   phone_norm: str | None = None, client_key: str | None = None) -> Draft:
         """Create or update a draft; ``answers=None`` keeps the answers it had.
 
         ``typed`` (what the form held, valid or not) replaces the earlier one when given, and so
@@ -54,9 +54,10 @@ class DraftsStore(StoreBase):
                 up_token = secrets.token_urlsafe(12)
                 db.execute(
                     "INSERT INTO uploads (token, draft_token, field_id, original_name, stored_name, kind, "
-                    "content_type, size, sha256, status, created_at) VALUES (?,?,?,?,?,?,?,?,?, 'pending', ?)",
+                    "content_type, size, sha256, status, created_at, client_key) "
+                    "VALUES (?,?,?,?,?,?,?,?,?, 'pending', ?, ?)",
                     (up_token, token, up.field_id, up.original_name, up.stored_name, up.kind, up.content_type,
-                     up.size, up.sha256, now))
+                     up.size, up.sha256, now, client_key))
                 files[up.field_id] = {"token": up_token, "name": up.original_name, "size": up.size,
                                       "kind": up.kind}
             answers = answers if answers is not None else old_answers
@@ -114,14 +115,36 @@ class DraftsStore(StoreBase):
     def upload_known(self, stored_name: str) -> bool:
         return self._one("SELECT 1 FROM uploads WHERE stored_name = ?", (stored_name,)) is not None
 
+    def pending_upload_bytes(self, draft_tokens: list[str], client_key: str | None) -> tuple[int, int, int]:
+        """Bytes of unsubmitted uploads: of these drafts (a session), of this client, of everyone."""
+        tokens = [t for t in draft_tokens if isinstance(t, str)][:50]
+        marks = ",".join("?" * len(tokens)) or "NULL"
+        row = self._one(
+            f"SELECT coalesce(sum(CASE WHEN draft_token IN ({marks}) THEN size END), 0), "
+            "coalesce(sum(CASE WHEN client_key = ? THEN size END), 0), coalesce(sum(size), 0) "
+            "FROM uploads WHERE status = 'pending'", (*tokens, client_key))
+        return int(row[0]), int(row[1]), int(row[2])
+
     def purge(self, *, draft_age: dt.timedelta = dt.timedelta(days=30),
-              submitted_draft_age: dt.timedelta = dt.timedelta(days=7)) -> list[str]:
-        """Forget old drafts and their unsubmitted uploads; return the stored file names to delete."""
+              submitted_draft_age: dt.timedelta = dt.timedelta(days=7),
+              upload_draft_age: dt.timedelta | None = None) -> list[str]:
+        """Forget old drafts and their unsubmitted uploads; return the stored file names to delete.
+
+        An unsubmitted draft holding uploads goes sooner, after ``upload_draft_age`` without a
+        change: files nobody submits must not fill the disk until the daily purge.
+        """
         now = utcnow()
         with self._immediate() as db:
             old = iso(now - draft_age)
             db.execute("DELETE FROM drafts WHERE (application_id IS NULL AND updated_at < ?) OR "
                        "(application_id IS NOT NULL AND updated_at < ?)", (old, iso(now - submitted_draft_age)))
+            if upload_draft_age is not None:
+                # Only drafts whose answers never passed the checks and that nobody saved for later
+                # (保存草稿): a flood of files with junk answers, not someone's application.
+                db.execute("DELETE FROM drafts WHERE application_id IS NULL AND answers IS NULL AND "
+                           "resume_ref IS NULL AND updated_at < ? AND EXISTS "
+                           "(SELECT 1 FROM uploads u WHERE u.draft_token = drafts.token AND u.status = 'pending')",
+                           (iso(now - upload_draft_age),))
             # Pending uploads whose draft is gone (just purged, or never saved) are orphans.
             doomed = ("status = 'discarded' OR (status = 'pending' AND NOT EXISTS "
                       "(SELECT 1 FROM drafts d WHERE d.token = uploads.draft_token))")

@@ -11,7 +11,10 @@ from .common import iso, utcnow
 from .records import QueuedMail
 from .core import StoreBase
 
-__all__ = ["MailQueueStore"]
+__all__ = ["MailQueueStore", "RECIPIENT_LIMIT"]
+
+# last_error of a message not sent because its recipient had enough from us that day.
+RECIPIENT_LIMIT = "not sent: {limit} messages to this recipient in 24 hours (GUIDE_MAIL_PER_RECIPIENT_DAY)"
 
 
 class MailQueueStore(StoreBase):
@@ -32,10 +35,28 @@ class MailQueueStore(StoreBase):
         for mail in mails:
             channel = mail.get("channel", "email")
             ok = is_recipient(channel, mail["to"])
+            error = None if ok else refusal(mail["to"])
+            limit = mail.get("per_recipient_day")
+            if ok and limit is not None and MailQueueStore._sent_to(db, str(mail["to"]), now) >= limit:
+                ok, error = False, RECIPIENT_LIMIT.format(limit=limit)
             db.execute("INSERT INTO mail_queue (application_id, kind, channel, to_addr, subject, body, "
                        "next_attempt_at, created_at, status, last_error) VALUES (?,?,?,?,?,?,?,?,?,?)",
                        (application_id, mail["kind"], channel, str(mail["to"] or ""), mail["subject"],
-                        mail["body"], now, now, "pending" if ok else "failed", None if ok else refusal(mail["to"])))
+                        mail["body"], now, now, "pending" if ok else "failed", error))
+
+    @staticmethod
+    def _sent_to(db: Database, to: str, now: str) -> int:
+        """Messages queued to ``to`` (any kind, refused ones too) in the 24 hours before ``now``."""
+        since = iso(dt.datetime.fromisoformat(now) - dt.timedelta(days=1))
+        return db.execute("SELECT count(*) FROM mail_queue WHERE lower(to_addr) = lower(?) AND created_at > ?",
+                          (to, since)).fetchone()[0]
+
+    def purge_mail(self, before: str) -> int:
+        """Delete sent and given-up messages queued before ``before`` (their bodies hold personal
+        data); what is still pending or being sent stays."""
+        with self._immediate() as db:
+            return db.execute("DELETE FROM mail_queue WHERE status IN ('sent', 'failed') AND created_at < ?",
+                              (before,)).rowcount
 
     def claim_due_mail(self, *, limit: int = 20, stale_after: dt.timedelta = dt.timedelta(minutes=10)
                        ) -> list[QueuedMail]:

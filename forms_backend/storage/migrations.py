@@ -477,3 +477,18 @@ def m0011_service_records(db: Database) -> None:
         "CREATE INDEX archive_views_uscc ON archive_views(uscc, id)",
     ):
         db.execute(sql)
+
+
+@migrations(name="0012_security_limits")
+def m0012_security_limits(db: Database) -> None:
+    for sql in (
+        # Unsubmitted uploads are capped per client address: a keyed hash of it, never the address.
+        "ALTER TABLE uploads ADD COLUMN client_key TEXT",
+        "CREATE INDEX uploads_pending ON uploads(status, client_key)",
+        # Mail per recipient is limited (anonymous requests must not make us mail anyone at will).
+        "CREATE INDEX mail_queue_recipient ON mail_queue(lower(to_addr), created_at)",
+        # Wrong current passwords on the password page, per session: enough of them end it.
+        "ALTER TABLE staff_sessions ADD COLUMN password_failures INTEGER NOT NULL DEFAULT 0",
+    ):
+        db.execute(sql)
+

@@ -17,6 +17,11 @@ class PageFeedbackStore(StoreBase):
             return db.execute("INSERT INTO page_feedback (page, helpful, comment, created_at, updated_at) "
                               "VALUES (?,?,?,?,?)", (page, int(helpful), comment or None, now, now)).lastrowid
 
+    def purge_page_feedback(self, before: str) -> int:
+        """Delete votes (and their comments) last changed before ``before`` (retention)."""
+        with self._immediate() as db:
+            return db.execute("DELETE FROM page_feedback WHERE updated_at < ?", (before,)).rowcount
+
     def update_page_vote(self, vote_id: int, *, helpful: bool | None = None, comment: str | None = None) -> None:
         """Change the answer of a vote, or add its comment (a comment is never blanked)."""
         with self._immediate() as db:

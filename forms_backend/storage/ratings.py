@@ -17,6 +17,13 @@ class RatingsStore(StoreBase):
     _RATING_COLUMNS = ("id, application_id, score, q_guide, q_process, q_materials, q_interface, comment, "
                        "created_at, current")
 
+    def purge_replaced_ratings(self, before: str) -> int:
+        """Delete ratings replaced by a later one and made before ``before`` (retention); a rating
+        a follow-up item points at stays with that item."""
+        with self._immediate() as db:
+            return db.execute("DELETE FROM ratings WHERE current = 0 AND created_at < ? AND id NOT IN "
+                              "(SELECT rating_id FROM issues WHERE rating_id IS NOT NULL)", (before,)).rowcount
+
     def save_rating(self, ref: str, *, score: int, answers: dict[str, int | None], comment: str | None,
                     open_issue: dict | None, summary: str, alert: Callable | None = None) -> tuple[int, int | None]:
         """Store a rating of a completed application; it replaces the current one (kept as history).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import shutil
 from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
@@ -26,7 +27,8 @@ from ..forms.messages import ERROR_SUMMARY_TITLE
 from ..forms.values import clean_ref, phone_key
 from ..addresses import duty_address
 from ..links import external_url
-from ..mail.compose import compose_application, compose_draft_link, staff_address
+from ..security import client_key
+from ..mail.compose import compose_application, compose_draft_link, per_recipient_limit, staff_address
 from ..mail.sms import ack_sms
 from ..storage import DraftNotFound, StaleSubmission
 from .static_site import service_page
@@ -88,6 +90,25 @@ def _open_draft(service_id: str):
     return draft
 
 
+def upload_budget(key: str) -> uploads.Budget | None:
+    """What unsubmitted uploads may still take in this request: the least of what is left of the
+    caps per session, per client address and in total, and of the free disk space above the
+    reserve (None when the request carries no file: nothing to count)."""
+    if not any(f.filename for f in request.files.values()):
+        return None
+    cfg = current_app.config
+    mb = 1024 * 1024
+    mine, theirs, everyone = current_guide().storage.pending_upload_bytes(
+        list((session.get("drafts") or {}).values()), key)
+    folder = cfg["UPLOAD_DIR"] if cfg["UPLOAD_DIR"].is_dir() else cfg["GUIDE_DATA_DIR"]
+    free = shutil.disk_usage(folder).free - int(cfg["GUIDE_MIN_FREE_MB"] * mb)
+    if free <= 0:
+        log.warning("uploads refused: less than GUIDE_MIN_FREE_MB=%s MB free in %s", cfg["GUIDE_MIN_FREE_MB"], folder)
+    left = min(int(cfg["GUIDE_UPLOAD_SESSION_MB"] * mb) - mine, int(cfg["GUIDE_UPLOAD_ADDRESS_MB"] * mb) - theirs,
+               int(cfg["GUIDE_UPLOAD_TOTAL_MB"] * mb) - everyone, free)
+    return uploads.Budget(max(left, 0))
+
+
 @bp.get("/")
 def index():
     guide = current_guide()
@@ -102,7 +123,8 @@ def form(service_id: str):
     draft = _open_draft(service_id)
     existing = draft.files if draft else {}
     if request.method == "POST":
-        form = form_class(existing_files=existing)
+        key = client_key()
+        form = form_class(existing_files=existing, upload_budget=upload_budget(key))
         valid = form.validate()
         received = form.received_files()
         if form.tripped_honeypot():
@@ -116,12 +138,12 @@ def form(service_id: str):
         answers = form.answers() if valid else None
         try:
             draft = storage.save_draft(token, service_id, answers=answers, new_files=received, typed=typed,
-                                       phone_norm=phone)
+                                       phone_norm=phone, client_key=key)
         except DraftNotFound:
             # Submitted in another tab meanwhile: start a new draft for this new answer set.
             token = secrets.token_urlsafe(24)
             draft = storage.save_draft(token, service_id, answers=answers, new_files=received, typed=typed,
-                                       phone_norm=phone)
+                                       phone_norm=phone, client_key=key)
         _remember_draft(service_id, token)
         form.existing_files = draft.files
         if request.form.get("action") == "save":
@@ -274,11 +296,13 @@ def confirm(service_id: str):
     staff_to = staff_address(project, service, duty_address(current_app.config, project))
 
     def compose(ref: str) -> list[dict]:
-        return compose_application(site_title=project.site.title, service=service, ref=ref,
-                                   submitted=now.strftime("%Y-%m-%d %H:%M"), record=record, summary=summary,
-                                   staff_to=staff_to, track_url=track_url,
-                                   contact=contact_line(project, service)) + \
+        messages = compose_application(site_title=project.site.title, service=service, ref=ref,
+                                       submitted=now.strftime("%Y-%m-%d %H:%M"), record=record, summary=summary,
+                                       staff_to=staff_to, track_url=track_url,
+                                       contact=contact_line(project, service)) + \
             ack_sms(current_app.config, ref=ref, phone=record["phone"], track_url=track_url)
+        return per_recipient_limit(messages, current_app.config["GUIDE_MAIL_PER_RECIPIENT_DAY"],
+                                   ("applicant_ack", "applicant_ack_sms"))
 
     try:
         result = guide.storage.submit(token, confirm_form.submission.data, record=record,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from ..auth import (SESSION_KEY, account_for_log, dummy_hash, current_user, hash_password, hasher, login_required,
                     no_store, safe_next, token_hash, verify_password)
@@ -17,6 +17,8 @@ from ..vocabulary import ROLE_LABELS
 log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
+
+MAX_PASSWORD_FAILURES = 3  # wrong current passwords on the password page before the session ends
 
 
 def _storage():
@@ -90,7 +92,17 @@ def password():
                 log.info("staff password changed: %s", user.name)
                 flash("密码已修改。请用新密码重新登录。", "info")
                 return redirect(url_for("auth.login_form"), 303)
-            log.warning("staff password change refused (wrong current password): %s", user.name)
+            g.password_failed = True  # counted by the per-account limit (security.py)
+            failures = _storage().password_failure(token_hash(session.get(SESSION_KEY) or ""))
+            log.warning("staff password change refused (wrong current password, %d in this session): %s",
+                        failures, user.name)
+            if failures >= MAX_PASSWORD_FAILURES:
+                # Someone at an unlocked screen guessing: the session ends, a login needs the password.
+                _storage().end_staff_session(token_hash(session.get(SESSION_KEY) or ""))
+                session.clear()
+                log.warning("staff session ended after %d wrong current passwords: %s", failures, user.name)
+                flash(f"当前密码连续 {failures} 次输入错误，已退出登录。请重新登录。", "warning")
+                return redirect(url_for("auth.login_form"), 303)
             form.current.errors = [message("password_wrong")]
         errors = [(f.name, f.errors[0]) for f in (form.current, form.new, form.confirm) if f.errors]
     return render_template("staff/password.html", form=form, errors=errors, summary_title=ERROR_SUMMARY_TITLE,

@@ -30,6 +30,7 @@ from ..forms.feedback import (PERSONAL_DATA_WARNING, BadPagePath, CommentForm, P
                               clean_page_path)
 from ..forms.messages import ERROR_SUMMARY_TITLE
 from ..forms.values import clean_ref
+from ..links import external_url
 from ..mail.compose import KIND_WORDS, compose_alert
 from ..mail.sms import sms
 from ..settings import SUGGESTION_PREFIX
@@ -76,7 +77,7 @@ def alert_composer(*, kind: str, case_ref: str | None, service_name: str | None,
         return compose_alert(site_title=guide.project.site.title, kind=kind, issue_id=issue_id, ref=ref,
                              case_ref=case_ref, service_name=service_name, text=text, deadlines=deadlines,
                              owner=owner, to=owner_email if is_address(owner_email) else duty,
-                             url=url_for("staff.issue", issue_id=issue_id, _external=True)) + \
+                             url=external_url("staff.issue", issue_id=issue_id)) + \
             sms(config, kind="staff_alert_sms", phone=config.get("GUIDE_DUTY_PHONE"),
                 text=f"新{KIND_WORDS[kind]}：第{issue_id}号跟进事项" + (f"，{first}前须首次联系" if first else "") +
                 "，请登录工作台处理")

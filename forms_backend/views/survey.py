@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, render_template, url_for
+from flask import abort, current_app, render_template
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -17,6 +17,7 @@ from ..context import current_guide
 from ..forms.feedback import QuestionsMixin
 from ..forms.fields import ChoiceQuestion, MaxLength, Optional, Question, Required, TextareaQuestion
 from ..forms.messages import ERROR_SUMMARY_TITLE
+from ..links import external_url
 from ..storage import NotClosed
 from ..vocabulary import FOLLOWUP_SCORES
 from .feedback import bp
@@ -41,8 +42,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def followup_link(issue_id: int) -> str:
-    """The signed link of the outcome email (needs a request context for the host)."""
-    return url_for("feedback.followup", token=_serializer().dumps(issue_id), _external=True)
+    """The signed link of the outcome email (on GUIDE_BASE_URL, see links.py)."""
+    return external_url("feedback.followup", token=_serializer().dumps(issue_id))
 
 
 def _issue_of(token: str):
