@@ -588,7 +588,7 @@ def test_11_mail_outbox_ratings_and_page_feedback_are_purged_after_their_keeping
     from click.testing import CliRunner
 
     from forms_backend.jobs import housekeeping
-    from forms_backend.mail.transport import deliver_due
+    from forms_backend.mail.delivery import deliver_due
     from site_builder.cli import main
 
     from .conftest import make_application, set_time
