@@ -105,9 +105,9 @@ def compose_withdrawn(*, site_title: str, application, reason: str, staff_to: st
     """撤回: the applicant's confirmation and the staff's notice."""
     a = application
     mails = [{"kind": "withdrawn_ack", "to": a.email, "subject": f"申请已撤回：{a.service_name}（申请编号 {a.ref}）",
-              "body": "\n".join([f"{a.contact_name}，您好：", "",
-                                  f"{a.org_name}提交的“{a.service_name}”在线申请（申请编号 {a.ref}）已按您的要求撤回，不再办理。",
-                                  f"撤回原因：{reason}", "", "如需办理，请重新提交在线申请。", "",
+              "body": "\n".join(["您好：", "",
+                                  f"贵单位提交的“{a.service_name}”在线申请（申请编号 {a.ref}）已按您的要求撤回，不再办理。",
+                                  "", "如需办理，请重新提交在线申请。", "",
                                   f"本邮件由{site_title}在线申请系统自动发送，请勿直接回复。"])}]
     if staff_to:
         mails.append({"kind": "withdrawn_notice", "to": staff_to, "subject": f"申请已撤回：{a.service_name} {a.ref}",

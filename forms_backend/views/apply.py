@@ -202,9 +202,10 @@ def saved(service_id: str):
     status = 200
     if request.method == "POST":
         if form.validate():
-            guide.storage.queue_notices(compose_draft_link(
+            guide.storage.queue_notices(per_recipient_limit(compose_draft_link(
                 site_title=guide.project.site.title, service=service, to=form.email.data, link=link, code=code,
-                until=f"{until.year}年{until.month}月{until.day}日", has_phone=has_phone))
+                until=f"{until.year}年{until.month}月{until.day}日", has_phone=has_phone),
+                current_app.config["GUIDE_MAIL_PER_RECIPIENT_DAY"], ("draft_link",)))
             if current_app.config["GUIDE_MAIL_WORKER"]:
                 guide.background.wake()
             flash(f"继续填写的链接已发往 {form.email.data}。", "info")
