@@ -157,6 +157,9 @@ class TypedTextQuestion(StringField):
     def process_formdata(self, valuelist):
         self.data = valuelist[0].strip() if valuelist else None
 
+    def pre_validate(self, form):
+        refuse_invisible(self, multiline=False)  # as typed, but never a line break or a bidi override
+
 
 class TextareaQuestion(TextAreaField):
     """A multi-line answer: line breaks and tabs kept, other control and format characters refused."""
