@@ -268,6 +268,7 @@ def server(tmp_path, built_site):
     """The app with the built guide on a loopback port (like guide serve): (base URL, app)."""
     app = create_app(config(tmp_path, GUIDE_SITE_DIR=built_site, GUIDE_SERVE_SITE=True, TESTING=False))
     srv = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["GUIDE_BASE_URL"] = f"http://127.0.0.1:{srv.server_port}"  # as guide serve does
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.server_port}", app
