@@ -8,7 +8,8 @@
   given-up messages and the outbox files go after ``GUIDE_MAIL_KEEP_DAYS`` (30).
 - Page feedback and ratings replaced by a later one go after ``GUIDE_FEEDBACK_KEEP_DAYS``
   (730: the yearly report of seed 001 §10 covers a calendar year, compared with the year before).
-- Unsubmitted drafts: a day; with uploaded files, ``GUIDE_UPLOAD_PENDING_HOURS`` (3) idle.
+- Unsubmitted drafts: ``GUIDE_DRAFT_DAYS`` (30); one holding uploads whose answers never passed
+  the checks and that nobody saved (保存草稿): ``GUIDE_UPLOAD_PENDING_HOURS`` (3) idle.
 """
 from __future__ import annotations
 
