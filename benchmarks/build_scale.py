@@ -37,7 +37,6 @@ PLAIN_CONFIG = {
 def make_project(dest: Path, n: int) -> None:
     shutil.copytree(ROOT / "content", dest / "content", ignore=shutil.ignore_patterns("_example"))
     shutil.copytree(ROOT / "flows", dest / "flows")
-    shutil.copy(ROOT / "site_builder" / "defaults" / "mkdocs.yml", dest / "mkdocs.yml")
     services = dest / "content" / "services"
     originals = sorted(services.glob("*.yml"))
     base = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in originals]
@@ -50,6 +49,13 @@ def make_project(dest: Path, n: int) -> None:
         data.pop("code", None)
         data["related"] = []
         (services / f"{data['id']}.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    # site.yml names services (热门事项): point it at the copies that exist.
+    site_path = dest / "content" / "site.yml"
+    site = yaml.safe_load(site_path.read_text(encoding="utf-8"))
+    position = {d["id"]: i for i, d in enumerate(base)}
+    site["popular"] = [f"{sid}-{position[sid]:04d}" for sid in site.get("popular", [])
+                       if sid in position and position[sid] < n]
+    site_path.write_text(yaml.safe_dump(site, allow_unicode=True), encoding="utf-8")
 
 
 def timed(cmd: list[str], cwd: Path) -> float:
