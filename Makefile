@@ -27,10 +27,19 @@ preview: setup
 setup: system-deps $(STAMP)
 
 # Graphviz draws the flows, a CJK font sizes their boxes, chromium runs the browser tests.
+# The handbook PDF: WeasyPrint needs Pango (+ HarfBuzz subsetting) and embeds Noto CJK;
+# poppler-utils (pdftotext, pdffonts, pdftoppm) lets the tests read the PDF back.
+LDCONFIG := $(shell command -v ldconfig || echo /sbin/ldconfig)
 system-deps:
-	@missing=""; \
+	@missing=""; libs="$$($(LDCONFIG) -p 2>/dev/null)"; \
 	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	command -v fc-list >/dev/null || missing="$$missing fontconfig"; \
 	fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || missing="$$missing fonts-wqy-microhei"; \
+	fc-list 2>/dev/null | grep -q "Noto Serif CJK SC" || missing="$$missing fonts-noto-cjk"; \
+	echo "$$libs" | grep -q "libpango-1.0.so.0 " || missing="$$missing libpango-1.0-0"; \
+	echo "$$libs" | grep -q "libpangoft2-1.0.so.0 " || missing="$$missing libpangoft2-1.0-0"; \
+	echo "$$libs" | grep -q "libharfbuzz-subset.so.0 " || missing="$$missing libharfbuzz-subset0"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
@@ -54,12 +63,14 @@ bench: setup
 	$(VENV)/bin/python benchmarks/build_scale.py
 	$(VENV)/bin/python benchmarks/submit_load.py
 	$(VENV)/bin/python benchmarks/console_scale.py
+	$(VENV)/bin/python benchmarks/handbook_scale.py
 
 # What CI runs: proves the benchmark scripts work; timings are printed, never asserted.
 bench-small: setup
 	$(VENV)/bin/python benchmarks/build_scale.py --sizes 10,20
 	$(VENV)/bin/python benchmarks/submit_load.py --seconds 3 --concurrency 4
 	$(VENV)/bin/python benchmarks/console_scale.py --n 2000 --repeat 1
+	$(VENV)/bin/python benchmarks/handbook_scale.py --sizes 10 --guides songjiang
 
 clean:
 	rm -rf site .guide-build examples/*/site examples/*/.guide-build test-artifacts

@@ -19,7 +19,10 @@ from .content import Diagnostic, Project, load_valid_project
 from .errors import BuildError, PublishRefused
 from .flowsvg import render_svg
 from .content.contacts import footer_contacts
-from .render import FlowArt, catalog, nav, render_docs
+from .handbook import FILE_NAME as HANDBOOK_FILE
+from .handbook import HandbookResult, build_handbook, size_text
+from .handbook import wanted as wants_handbook
+from .render import FlowArt, HandbookLink, catalog, nav, render_docs
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 STAMP = ".guide-build-stamp"
@@ -34,6 +37,7 @@ class BuildResult:
     search_index_bytes: int = 0
     search_index_bytes_before: int = 0
     changes: dict = field(default_factory=dict)
+    handbook: "HandbookResult | None" = None
 
 
 def build_dir_for(root: Path) -> Path:
@@ -50,20 +54,32 @@ def write_if_changed(path: Path, text: str | bytes) -> bool:
     return True
 
 
-def generate(project: Project, build_dir: Path, art: FlowArt | None = None,
-             extra_files: dict[str, str | bytes] | None = None, extra_css: tuple[str, ...] = (),
-             extra_javascript: tuple[str, ...] = ()) -> Path:
-    """Write the docs tree and the engine config for ``project``; return the config path.
-
-    ``extra_files`` (docs-relative path → content) and the extra CSS/JS are for ``guide preview``.
-    """
-    art = art or FlowArt(render_svg)
-    # Graphviz runs as a subprocess per flow: draw them side by side, once, before rendering.
+def draw_flows(project: Project, art: FlowArt) -> None:
+    """Graphviz runs as a subprocess per flow: draw them side by side, once, before rendering."""
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(art.svg, project.flows.values()))
+
+
+def generate(project: Project, build_dir: Path, art: FlowArt | None = None,
+             extra_files: dict[str, str | bytes] | None = None, extra_css: tuple[str, ...] = (),
+             extra_javascript: tuple[str, ...] = (), handbook: "HandbookResult | None" = None) -> Path:
+    """Write the docs tree and the engine config for ``project``; return the config path.
+
+    ``extra_files`` (docs-relative path → content) and the extra CSS/JS are for ``guide preview``;
+    ``handbook`` is the PDF made for this build: it is published as ``handbook.pdf`` and the
+    home page links to it."""
+    art = art or FlowArt(render_svg)
+    draw_flows(project, art)
     docs_dir = build_dir / "docs"
-    docs = dict(render_docs(project, art), **(extra_files or {}))
+    link = None
+    if handbook is not None:
+        link = HandbookLink(href=HANDBOOK_FILE, size=size_text(handbook.bytes), date=handbook.date.isoformat())
+    docs = dict(render_docs(project, art, handbook=link), **(extra_files or {}))
     wanted = {docs_dir / p for p in docs}
+    if handbook is not None:
+        dest = docs_dir / HANDBOOK_FILE
+        wanted.add(dest)
+        write_if_changed(dest, handbook.path.read_bytes())
     for rel_path, text in docs.items():
         write_if_changed(docs_dir / rel_path, text)
     for src in ASSETS.rglob("*"):
@@ -145,7 +161,12 @@ def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = N
     if publish and (pending := project.unconfirmed_items()):
         raise PublishRefused(pending)
     build_dir = build_dir_for(root)
-    config = generate(project, build_dir)
+    art = FlowArt(render_svg)
+    handbook = None
+    if wants_handbook(project):
+        draw_flows(project, art)
+        handbook = build_handbook(project, build_dir / HANDBOOK_FILE, art=art, reuse=True)
+    config = generate(project, build_dir, art, handbook=handbook)
     site_dir = (site_dir or root / "site").resolve()
     staging = site_dir.with_name(site_dir.name + ".new")
     if staging.exists():
@@ -168,7 +189,8 @@ def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = N
     return BuildResult(site_dir=site_dir, pages=pages, seconds=time.perf_counter() - started,
                        warnings=project.warnings + engine_diagnostics(project, engine_warnings),
                        search_index_bytes=index.stat().st_size if index.exists() else 0,
-                       search_index_bytes_before=sizes[0] if sizes else 0, changes=what_changed)
+                       search_index_bytes_before=sizes[0] if sizes else 0, changes=what_changed,
+                       handbook=handbook)
 
 
 def _inputs(root: Path):

@@ -179,6 +179,51 @@ def build(project: Path, strict: bool, site_dir: Path | None, publish: bool, tod
     for line in summary_lines(result.changes):
         click.echo(line, err=True)
     click.echo(f"built {result.pages} pages into {result.site_dir} in {result.seconds:.1f} s", err=True)
+    if result.handbook:
+        _report_handbook(result.handbook, result.site_dir / result.handbook.path.name)
+
+
+def _report_handbook(result, path: Path) -> None:
+    from .handbook import size_text
+
+    if not result.qr_codes:
+        click.echo("note: the handbook has no QR codes: site.yml has no 'url' (the guide's public address); "
+                   "add it, or pass --url to 'guide handbook'", err=True)
+    click.echo(f"handbook: {path} ({result.pages} pages, {size_text(result.bytes)}) in {result.seconds:.1f} s",
+               err=True)
+
+
+def _check_url(ctx, param, value):
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise click.BadParameter("give the guide's public address, e.g. https://guide.example.gov.cn/")
+    return value
+
+
+@main.command()
+@_project_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="PDF file to write (default: <project>/handbook.pdf).")
+@click.option("--url", "base_url", default=None, callback=_check_url,
+              help="The guide's public address for the QR codes (default: 'url' in site.yml).")
+def handbook(project: Path, output: Path | None, base_url: str | None) -> None:
+    """Write the printed service handbook (服务手册) of the guide as a PDF."""
+    from .handbook import build_handbook
+    from .content import load_valid_project
+
+    output = output or project / "handbook.pdf"
+    try:
+        proj = load_valid_project(project)
+        result = build_handbook(proj, output, base_url=base_url)
+    except ContentError as exc:
+        _print_diagnostics(exc.diagnostics)
+        click.echo("handbook not written: fix the errors above", err=True)
+        sys.exit(1)
+    except GuideError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if proj.warnings:
+        click.echo(f"{len(proj.warnings)} warning(s) in the content: 'guide check' lists them", err=True)
+    _report_handbook(result, output)
 
 
 @main.command()

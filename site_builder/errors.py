@@ -14,3 +14,7 @@ class PublishRefused(GuideError):
     def __init__(self, items):
         self.items = items
         super().__init__(f"{len(items)} item(s) unconfirmed or with placeholders")
+
+
+class HandbookError(GuideError):
+    """The printed handbook could not be made (a missing font, a broken drawing, ...)."""

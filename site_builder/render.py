@@ -214,13 +214,23 @@ def render_family(project: Project, family: model.Category) -> str:
     return _render("family.md.j2", fam=family, groups=groups)
 
 
-def render_home(project: Project, art: FlowArt) -> str:
+@dataclass
+class HandbookLink:
+    """What the home page says about the printed handbook: its file, size and date."""
+
+    href: str
+    size: str
+    date: str
+
+
+def render_home(project: Project, art: FlowArt, handbook: HandbookLink | None = None) -> str:
     families = [(f, sorted(project.services_in_family(f.id), key=order_key(project)))
                 for f in project.families()]
     basic = project.flows.get(project.site.basic_flow) if project.site.basic_flow else None
     popular = [project.services[sid] for sid in project.site.popular if sid in project.services]
     return _render("home.md.j2", site=project.site, families=families, basic_flow=basic, popular=popular,
-                   basic_flow_block=flow_block(basic, art, anchor="basic", searchable=False) if basic else "")
+                   basic_flow_block=flow_block(basic, art, anchor="basic", searchable=False) if basic else "",
+                   handbook=handbook)
 
 
 def render_flows_index(project: Project) -> str:
@@ -272,9 +282,9 @@ def catalog(project: Project) -> dict:
     }
 
 
-def render_docs(project: Project, art: FlowArt) -> dict[str, str]:
+def render_docs(project: Project, art: FlowArt, handbook: HandbookLink | None = None) -> dict[str, str]:
     """The whole generated docs tree as {path: text}."""
-    docs: dict[str, str] = {"index.md": render_home(project, art)}
+    docs: dict[str, str] = {"index.md": render_home(project, art, handbook)}
     for fam in project.families():
         docs[f"families/{fam.id}.md"] = render_family(project, fam)
     for svc in project.services.values():

@@ -159,6 +159,13 @@ class InfoPage(Strict):
     provenance: Optional[Provenance] = None
 
 
+class Handbook(Strict):
+    """The printed 服务手册: present in site.yml means `guide build` also writes site/handbook.pdf."""
+    enabled: bool = True
+    edition: Optional[str] = None
+    date: Optional[dt.date] = None
+
+
 class Site(Strict):
     title: str
     short_title: Optional[str] = None
@@ -181,6 +188,7 @@ class Site(Strict):
     # Jurisdictions whose documents belong in this guide's own library; others must be marked
     # `reference: true` (外地经验参考). Empty: no check.
     jurisdictions: list[str] = []
+    handbook: Optional[Handbook] = None
     reviewed: Optional[dt.date] = None
     provenance: Optional[Provenance] = None
 

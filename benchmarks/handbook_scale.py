@@ -1,0 +1,128 @@
+"""Handbook (服务手册) build time and PDF size: both shipped guides and synthetic N-service guides.
+
+For each guide it times `guide handbook` (load + validate + Graphviz + HTML + WeasyPrint +
+PDF) as a real subprocess and reports pages and PDF size. As a baseline, measured in the same
+run, it typesets the very same book HTML and drawings with WeasyPrint's default stylesheet
+only (no print CSS: no running headers, page counters, fixed tables, 目录 page numbers), so the
+ratio shows what our print design costs on top of the typesetter itself. The synthetic guides
+clone the shipped services (benchmarks/build_scale.py's generator). Target from issue 12:
+1,000 services in under 60 s and under 20 MB. Timing is reported, never asserted.
+
+    python benchmarks/handbook_scale.py                          # both guides + N = 1000
+    python benchmarks/handbook_scale.py --sizes 10 --guides songjiang --no-baseline   # CI's small run
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_scale import GUIDE, ROOT, make_project  # noqa: E402
+
+GUIDES = {"default": ROOT, "songjiang": ROOT / "examples" / "songjiang"}
+TARGET_S, TARGET_MB = 60.0, 20.0
+
+
+def pages(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(str(pdf)).pages)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def ours(project: Path, out: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of `guide handbook` and the processes it starts."""
+    started, cpu = time.perf_counter(), children_cpu()
+    proc = subprocess.run([str(GUIDE), "handbook", "--project", str(project), "-o", str(out)],
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"guide handbook failed on {project}:\n{proc.stderr[-3000:]}")
+    return elapsed, children_cpu() - cpu
+
+
+def plain(project: Path, out: Path) -> tuple[float, float]:
+    """The same book typeset by WeasyPrint with its default stylesheet only."""
+    import weasyprint
+
+    from site_builder.flowsvg import render_svg
+    from site_builder.handbook.content import build_book
+    from site_builder.content import load_valid_project
+    from site_builder.render import FlowArt
+
+    started, cpu = time.perf_counter(), time.process_time() + children_cpu()
+    proj = load_valid_project(project)
+    book = build_book(proj, FlowArt(render_svg), date=dt.date.today(), edition=None)
+    html = re.sub(r"<style>.*?</style>", "", book.html, count=1, flags=re.S)
+    resources = {f"flow:{k}": v for k, v in book.flows.items()}
+
+    class Fetcher(weasyprint.urls.URLFetcher):
+        def fetch(self, url, headers=None):
+            if url in resources:
+                return weasyprint.urls.URLFetcherResponse(url, resources[url], {"Content-Type": "image/svg+xml"})
+            return super().fetch(url, headers)
+
+    weasyprint.HTML(string=html, base_url="book:", url_fetcher=Fetcher()).write_pdf(out)
+    return time.perf_counter() - started, time.process_time() + children_cpu() - cpu
+
+
+def run(name: str, project: Path, tmp: Path, baseline: bool) -> dict:
+    out = tmp / f"{name}.pdf"
+    wall, cpu = ours(project, out)
+    row = {"guide": name, "services": len(list((project / "content" / "services").glob("*.yml"))),
+           "ours_s": wall, "ours_cpu": cpu, "pages": pages(out), "mb": out.stat().st_size / 1e6}
+    if baseline:
+        base = tmp / f"{name}-plain.pdf"
+        row["plain_s"], row["plain_cpu"] = plain(project, base)
+        row["plain_pages"] = pages(base)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000", help="comma-separated service counts of synthetic guides")
+    parser.add_argument("--guides", default="default,songjiang", help="shipped guides to include ('' for none)")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false",
+                        help="skip the plain-WeasyPrint baseline (halves the run time)")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-handbook-") as tmp:
+        tmp = Path(tmp)
+        for name in filter(None, args.guides.split(",")):
+            rows.append(run(name, GUIDES[name], tmp, args.baseline))
+        for n in filter(None, args.sizes.split(",")):
+            project = tmp / f"synthetic-{n}"
+            make_project(project, int(n))
+            rows.append(run(f"synthetic-{n}", project, tmp, args.baseline))
+    print("wall = elapsed seconds; cpu = CPU seconds (user+sys, the figure to trust on a busy machine)")
+    head = f"{'guide':>16} {'services':>8} {'pages':>6} {'wall s':>7} {'cpu s':>7} {'MB':>6} {'cpu/page':>8}"
+    if args.baseline:
+        head += f" {'plain wall':>10} {'plain cpu':>9} {'pages':>6} {'cpu ratio':>9}"
+    print(head)
+    for r in rows:
+        line = (f"{r['guide']:>16} {r['services']:>8} {r['pages']:>6} {r['ours_s']:>7.1f} {r['ours_cpu']:>7.1f} "
+                f"{r['mb']:>6.2f} {r['ours_cpu'] / r['pages']:>8.3f}")
+        if args.baseline:
+            line += (f" {r['plain_s']:>10.1f} {r['plain_cpu']:>9.1f} {r['plain_pages']:>6} "
+                     f"{r['ours_cpu'] / r['plain_cpu']:>9.2f}")
+        print(line)
+    for r in rows:
+        if r["services"] >= 1000:
+            verdict = "meets" if r["ours_s"] < TARGET_S and r["mb"] < TARGET_MB else "misses"
+            print(f"{r['guide']}: {verdict} the target of < {TARGET_S:.0f} s and < {TARGET_MB:.0f} MB "
+                  f"({r['ours_s']:.1f} s wall, {r['ours_cpu']:.1f} s CPU, {r['mb']:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
