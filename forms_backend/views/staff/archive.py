@@ -11,7 +11,7 @@ from ... import auth
 from ...forms.service_records import ProductForm
 from ...storage import ProductNotFound, QueueFilter, archive_no
 from ...vocabulary import PRODUCT_FLAG_LABELS
-from .base import actor, bp, followup_cutoff, guide_today, guide_zone, paging, service_options, store
+from .base import actor, bp, followup_cutoff, guide_today, guide_zone, page_number, paging, service_options, store
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ CATALOGUE_PAGE = 500  # rows per printed page of the 归档文件目录
 def catalogue(year: int):
     if not 1900 <= year <= 2200:
         abort(404)
-    page = max(1, min(request.args.get("page", 1, type=int), 100000))
+    page = page_number()
     rows, total = store().catalogue(year=year, limit=CATALOGUE_PAGE, offset=(page - 1) * CATALOGUE_PAGE)
     span = store().archive_span(year)
     store().log_archive_view(actor=actor(), what="catalogue")

@@ -73,6 +73,11 @@ def followup_cutoff() -> str:
     return iso(utcnow() - dt.timedelta(days=current_app.config["GUIDE_FOLLOWUP_DAYS"]))
 
 
+def page_number() -> int:
+    """The ``?page=`` of a paged list, clamped to 1..100000 (anything else is page 1)."""
+    return max(1, min(request.args.get("page", 1, type=int), 100000))
+
+
 def paging(total: int, page: int, *, size: int = PAGE_SIZE) -> dict:
     count = max(1, math.ceil(total / size))
     args = {k: v for k, v in request.args.items() if k != "page" and v}

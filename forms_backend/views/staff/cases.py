@@ -20,7 +20,7 @@ from .. import track
 from ..apply import contact_line
 from ...forms.staff_work import RESULT_TITLES
 from .extras import case_extras, discard_result, receive_result
-from .base import (actor, followup_cutoff, paging, queue_filter, service_options, status_options,
+from .base import (actor, followup_cutoff, page_number, paging, queue_filter, service_options, status_options,
                    store, guide_today, user_names, wake_mail, guide_zone, bp)
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def queue():
 @bp.get("/followup")
 def followup():
     f = QueueFilter(overdue="followup", followup_cutoff=followup_cutoff())
-    page = max(1, min(request.args.get("page", 1, type=int), 100000))
+    page = page_number()
     rows, total = store().search_applications(f, sort="contact", descending=False, limit=PAGE_SIZE,
                                               offset=(page - 1) * PAGE_SIZE)
     return render_template("staff/followup.html", rows=rows, total=total, pages=paging(total, page),

@@ -13,7 +13,7 @@ from ...reports import exports
 from ...forms.staff import PAGE_SIZE
 from ...storage import RecordNotFound
 from ...vocabulary import RECORD_CHANNEL_LABELS, RECORD_KIND_LABELS, RECORD_KINDS
-from .base import actor, bp, guide_today, paging, service_options, store
+from .base import actor, bp, guide_today, page_number, paging, service_options, store
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def record_create():
 @bp.get("/records")
 def records():
     kind = request.args.get("kind") if request.args.get("kind") in RECORD_KINDS else None
-    page = max(1, min(request.args.get("page", 1, type=int), 100000))
+    page = page_number()
     rows, total = store().list_records(kind=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template("staff/records.html", rows=rows, kind=kind, pages=paging(total, page), total=total,
                            kind_options=list(RECORD_KIND_LABELS.items()), **labels())
