@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from .errors import BuildError
+from .logcollect import WarningCollector
 
 BASE_CONFIG = Path(__file__).resolve().parent / "defaults" / "mkdocs.yml"
 THEME_DIR = Path(__file__).resolve().parent / "theme"
@@ -60,15 +61,6 @@ def write_config(project_root: Path, build_dir: Path, *, site_name: str, descrip
     return path
 
 
-class _Collect(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 def build(config_file: Path, site_dir: Path) -> list[str]:
     """Run ``mkdocs build`` in-process into ``site_dir``; return the engine's warnings (the
     caller says which YAML file each one comes from)."""
@@ -78,7 +70,7 @@ def build(config_file: Path, site_dir: Path) -> list[str]:
 
     logger = logging.getLogger("mkdocs")
     logger.setLevel(logging.WARNING)
-    collect = _Collect()
+    collect = WarningCollector()
     logger.addHandler(collect)
     try:
         cfg = load_config(config_file=str(config_file), site_dir=str(site_dir))

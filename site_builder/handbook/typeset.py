@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ..errors import HandbookError
+from ..logcollect import WarningCollector
 
 FONTS = ("Noto Serif CJK SC", "Noto Sans CJK SC")
 FONT_HINT = "on Debian run 'apt-get install fonts-noto-cjk' (make test / make run do this for you)"
@@ -37,15 +38,6 @@ def check_fonts() -> None:
         if not out.stdout.strip():
             raise HandbookError(f"font '{family}' is not installed, so the handbook cannot embed its Chinese "
                                 f"text: {FONT_HINT}")
-
-
-class _Collect(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
 
 
 # Warnings WeasyPrint gives about our own CSS that do not affect the result.
@@ -78,7 +70,7 @@ def typeset(html: str, resources: dict[str, tuple[bytes, str]]) -> Typeset:
             refused.append(f"{url}: the handbook loads nothing from other hosts or files")
             raise ValueError("the handbook loads nothing from other hosts or files")
 
-    collected = _Collect()
+    collected = WarningCollector()
     logger = logging.getLogger("weasyprint")
     was_disabled, logger.disabled = logger.disabled, False  # a logging config may have disabled it
     logger.addHandler(collected)
