@@ -1,10 +1,11 @@
-"""Build time at scale: our `guide build` against a plain Material build of the same pages.
+"""Build time at scale, both engines side by side, against a plain Material build.
 
-For each N it writes a temporary guide with N services cloned from the shipped ones, times
-`guide build` on it (YAML load + validation + Markdown + Graphviz + mkdocs + index
-post-processing), then times `mkdocs build` of a plain Material + jieba site holding the very
-same generated Markdown pages (same count, same size), in the same run. Prints seconds, the
-ratio ours/plain and both search index sizes. Timing is reported, never asserted.
+For each N it writes a temporary guide with N services cloned from the shipped ones and times
+`guide build --engine material` and `guide build --engine zensical` on it (YAML load +
+validation + Markdown + Graphviz + the engine + our search index), then times `mkdocs build`
+of a plain Material + jieba site holding the very same generated Markdown pages (same count,
+same size), in the same run: the baseline. Prints seconds, site size and search index size per
+engine, the ratios zensical/material and material/plain. Timing is reported, never asserted.
 
     python benchmarks/build_scale.py                # N = 100, 500, 1000
     python benchmarks/build_scale.py --sizes 10,20  # the small run CI does
@@ -37,6 +38,8 @@ PLAIN_CONFIG = {
 def make_project(dest: Path, n: int) -> None:
     shutil.copytree(ROOT / "content", dest / "content", ignore=shutil.ignore_patterns("_example"))
     shutil.copytree(ROOT / "flows", dest / "flows")
+    # Best bets may name services by id; the clones get new ids.
+    (dest / "content" / "search.yml").unlink(missing_ok=True)
     services = dest / "content" / "services"
     originals = sorted(services.glob("*.yml"))
     base = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in originals]
@@ -71,20 +74,32 @@ def mb(path: Path) -> float:
     return path.stat().st_size / 1e6 if path.exists() else 0.0
 
 
+def tree_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+ENGINES = ("material", "zensical")
+
+
 def run(n: int) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"bench-{n}-") as tmp:
         tmp = Path(tmp)
         ours = tmp / "ours"
         make_project(ours, n)
-        t_ours = timed([str(GUIDE), "build", "--project", str(ours)], cwd=tmp)
+        row: dict = {"n": n}
+        for engine in ENGINES:
+            site = tmp / f"site-{engine}"
+            row[f"{engine}_s"] = timed([str(GUIDE), "build", "--project", str(ours), "--engine", engine,
+                                        "--site-dir", str(site)], cwd=tmp)
+            row[f"{engine}_site_mb"] = tree_mb(site)
+            row[f"{engine}_index_mb"] = mb(site / "search" / "index.json")
+            row[f"{engine}_pages"] = sum(1 for _ in site.rglob("index.html"))
         plain = tmp / "plain"
         shutil.copytree(ours / ".guide-build" / "docs", plain / "docs")
         (plain / "mkdocs.yml").write_text(yaml.safe_dump(PLAIN_CONFIG, allow_unicode=True), encoding="utf-8")
-        t_plain = timed([str(MKDOCS), "build", "-q", "-f", str(plain / "mkdocs.yml")], cwd=plain)
-        pages = sum(1 for _ in (ours / "site").rglob("index.html"))
-        return {"n": n, "pages": pages, "ours_s": t_ours, "plain_s": t_plain, "ratio": t_ours / t_plain,
-                "ours_index_mb": mb(ours / "site" / "search" / "search_index.json"),
-                "plain_index_mb": mb(plain / "site" / "search" / "search_index.json")}
+        row["plain_s"] = timed([str(MKDOCS), "build", "-q", "-f", str(plain / "mkdocs.yml")], cwd=plain)
+        row["plain_index_mb"] = mb(plain / "site" / "search" / "search_index.json")
+        return row
 
 
 def main() -> None:
@@ -92,14 +107,21 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,500,1000", help="comma-separated service counts")
     args = parser.parse_args()
     rows = [run(int(n)) for n in args.sizes.split(",")]
-    print(f"{'N':>6} {'pages':>6} {'ours s':>8} {'plain s':>8} {'ratio':>6} {'ours idx MB':>12} {'plain idx MB':>13}")
+    print("guide build per engine (s = seconds, site and index in MB); plain = mkdocs build of the same "
+          "pages with plain Material + jieba, the baseline")
+    print(f"{'N':>5} {'pages':>5} | {'material s':>10} {'site':>6} {'index':>6} | {'zensical s':>10} {'site':>6} "
+          f"{'index':>6} | {'plain s':>7} {'index':>6} | {'zen/mat':>7} {'mat/plain':>9}")
     for r in rows:
-        print(f"{r['n']:>6} {r['pages']:>6} {r['ours_s']:>8.2f} {r['plain_s']:>8.2f} {r['ratio']:>6.2f} "
-              f"{r['ours_index_mb']:>12.2f} {r['plain_index_mb']:>13.2f}")
+        print(f"{r['n']:>5} {r['material_pages']:>5} | {r['material_s']:>10.2f} {r['material_site_mb']:>6.1f} "
+              f"{r['material_index_mb']:>6.2f} | {r['zensical_s']:>10.2f} {r['zensical_site_mb']:>6.1f} "
+              f"{r['zensical_index_mb']:>6.2f} | {r['plain_s']:>7.2f} {r['plain_index_mb']:>6.2f} | "
+              f"{r['zensical_s'] / r['material_s']:>7.2f} {r['material_s'] / r['plain_s']:>9.2f}")
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
-        growth = (last["ours_s"] / first["ours_s"]) / (last["n"] / first["n"])
-        print(f"growth: time per service at N={last['n']} is {growth:.2f}x that at N={first['n']} (1.00 = linear)")
+        for engine in ENGINES:
+            growth = (last[f"{engine}_s"] / first[f"{engine}_s"]) / (last["n"] / first["n"])
+            print(f"growth ({engine}): time per service at N={last['n']} is {growth:.2f}x that at "
+                  f"N={first['n']} (1.00 = linear)")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import changes, engine, search_terms
+from . import changes, engine, search
 from .content import Diagnostic, Project, load_valid_project
+from .content.checks import page_url
 from .errors import BuildError, PublishRefused
 from .flowsvg import render_svg
 from .content.contacts import footer_contacts
@@ -35,9 +36,9 @@ class BuildResult:
     seconds: float
     warnings: list[Diagnostic] = field(default_factory=list)
     search_index_bytes: int = 0
-    search_index_bytes_before: int = 0
     changes: dict = field(default_factory=dict)
     handbook: "HandbookResult | None" = None
+    engine: str = engine.DEFAULT_ENGINE
 
 
 def build_dir_for(root: Path) -> Path:
@@ -62,12 +63,13 @@ def draw_flows(project: Project, art: FlowArt) -> None:
 
 def generate(project: Project, build_dir: Path, art: FlowArt | None = None,
              extra_files: dict[str, str | bytes] | None = None, extra_css: tuple[str, ...] = (),
-             extra_javascript: tuple[str, ...] = (), handbook: "HandbookResult | None" = None) -> Path:
+             extra_javascript: tuple[str, ...] = (), handbook: "HandbookResult | None" = None,
+             engine_name: str = engine.DEFAULT_ENGINE) -> Path:
     """Write the docs tree and the engine config for ``project``; return the config path.
 
     ``extra_files`` (docs-relative path → content) and the extra CSS/JS are for ``guide preview``;
     ``handbook`` is the PDF made for this build: it is published as ``handbook.pdf`` and the
-    home page links to it."""
+    home page links to it; ``engine_name`` the site engine the config is written for."""
     art = art or FlowArt(render_svg)
     draw_flows(project, art)
     docs_dir = build_dir / "docs"
@@ -99,12 +101,10 @@ def generate(project: Project, build_dir: Path, art: FlowArt | None = None,
         for old in docs_dir.rglob("*"):
             if old.is_file() and old not in wanted:
                 old.unlink()
-    user_dict = build_dir / "jieba_user_dict.txt"
-    write_if_changed(user_dict, search_terms.jieba_user_dict(project))
     site = project.site
     return engine.write_config(project.root, build_dir, site_name=site.short_title or site.title,
                                description=site.description, site_url=site.url, nav=nav(project),
-                               jieba_user_dict=user_dict, edition=project.edition_line(), extra_css=extra_css,
+                               engine=engine_name, edition=project.edition_line(), extra_css=extra_css,
                                extra_settings={"guide_footer": footer_contacts(site)},
                                extra_javascript=extra_javascript)
 
@@ -147,16 +147,28 @@ def _swap(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def best_bets(project: Project) -> dict[str, list[str]]:
+    """content/search.yml's best bets as query -> site paths."""
+    bets: dict[str, list[str]] = {}
+    for bet in project.search.best_bets:
+        for query in bet.queries:
+            bets.setdefault(query.strip(), []).extend(page_url(p) for p in bet.pages)
+    return bets
+
+
 def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = None,
-               publish: bool = False, today: dt.date | None = None) -> BuildResult:
+               publish: bool = False, today: dt.date | None = None,
+               engine_name: str | None = None) -> BuildResult:
     """Validate (dates against ``today``), generate and build; raise ``ContentError``/``BuildError``
     and keep the old site.
 
     With ``publish`` the build refuses (``PublishRefused``, nothing built) while anything is
     unconfirmed or a placeholder remains; without it a draft guide builds as a 征求意见稿.
+    ``engine_name`` overrides ``engine:`` in the project's mkdocs.yml.
     """
     started = time.perf_counter()
     root = Path(root).resolve()
+    chosen = engine.choose(root, engine_name)
     project = load_valid_project(root, strict=strict, today=today)
     if publish and (pending := project.unconfirmed_items()):
         raise PublishRefused(pending)
@@ -166,15 +178,14 @@ def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = N
     if wants_handbook(project):
         draw_flows(project, art)
         handbook = build_handbook(project, build_dir / HANDBOOK_FILE, art=art, reuse=True)
-    config = generate(project, build_dir, art, handbook=handbook)
+    config = generate(project, build_dir, art, handbook=handbook, engine_name=chosen)
     site_dir = (site_dir or root / "site").resolve()
     staging = site_dir.with_name(site_dir.name + ".new")
     if staging.exists():
         shutil.rmtree(staging)
     try:
-        engine_warnings = engine.build(config, staging)
-        sizes = engine.compact_search_index(staging, lambda index: search_terms.join_mixed_terms(index, project))
-        engine.patch_search_worker(staging)
+        engine_warnings = engine.build(config, staging, chosen, source=engine.config_source(root))
+        index_bytes = search.write_index(staging, engine.take_sections(staging, chosen), project, best_bets(project))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -185,12 +196,9 @@ def build_site(root: Path | str, strict: bool = False, site_dir: Path | None = N
     (staging / STAMP).write_text(json.dumps({"built": time.time()}), encoding="utf-8")
     _swap(staging, site_dir)
     pages = sum(1 for _ in site_dir.rglob("index.html"))
-    index = site_dir / "search" / "search_index.json"
     return BuildResult(site_dir=site_dir, pages=pages, seconds=time.perf_counter() - started,
                        warnings=project.warnings + engine_diagnostics(project, engine_warnings),
-                       search_index_bytes=index.stat().st_size if index.exists() else 0,
-                       search_index_bytes_before=sizes[0] if sizes else 0, changes=what_changed,
-                       handbook=handbook)
+                       search_index_bytes=index_bytes, changes=what_changed, handbook=handbook, engine=chosen)
 
 
 def _inputs(root: Path):

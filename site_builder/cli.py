@@ -150,13 +150,15 @@ def _add_review_due(proj, days: int, today=None) -> None:
 @click.option("--publish", is_flag=True,
               help="Build the published edition: refuse while anything is unconfirmed or a placeholder remains.")
 @_today_option
-def build(project: Path, strict: bool, site_dir: Path | None, publish: bool, today) -> None:
+@click.option("--engine", "engine_name", type=click.Choice(["material", "zensical"]), default=None,
+              help="Site engine for this build (default: 'engine:' in mkdocs.yml).")
+def build(project: Path, strict: bool, site_dir: Path | None, publish: bool, today, engine_name: str | None) -> None:
     """Validate, generate the docs tree and build the static site."""
     from .build import build_site
 
     try:
         result = build_site(project, strict=strict, site_dir=site_dir, publish=publish,
-                            today=today.date() if today else None)
+                            today=today.date() if today else None, engine_name=engine_name)
     except PublishRefused as exc:
         for item in exc.items:
             what = "placeholder" if item.placeholder else f"unconfirmed {item.kind}"
@@ -178,7 +180,8 @@ def build(project: Path, strict: bool, site_dir: Path | None, publish: bool, tod
     _print_diagnostics(result.warnings)
     for line in summary_lines(result.changes):
         click.echo(line, err=True)
-    click.echo(f"built {result.pages} pages into {result.site_dir} in {result.seconds:.1f} s", err=True)
+    click.echo(f"built {result.pages} pages into {result.site_dir} with {result.engine} in {result.seconds:.1f} s",
+               err=True)
     if result.handbook:
         _report_handbook(result.handbook, result.site_dir / result.handbook.path.name)
 
@@ -253,12 +256,14 @@ def review(project: Path, out_dir: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--errors-only", is_flag=True, help="Print errors only, not the warnings' summary.")
-def preview(project: Path, host: str, port: int, errors_only: bool) -> None:
+@click.option("--engine", "engine_name", type=click.Choice(["material", "zensical"]), default=None,
+              help="Site engine (default: 'engine:' in mkdocs.yml).")
+def preview(project: Path, host: str, port: int, errors_only: bool, engine_name: str | None) -> None:
     """Live preview for editors: pages change within seconds of saving a YAML file; errors show
     in the terminal and as a banner over the page."""
     from .preview import preview as run_preview
 
-    run_preview(project, host, port, errors_only=errors_only)
+    run_preview(project, host, port, errors_only=errors_only, engine_name=engine_name)
 
 
 @main.command()

@@ -1,12 +1,22 @@
-"""The one place that talks to the site engine (MkDocs + Material).
+"""The one place that knows the site engine: Material for MkDocs or Zensical.
 
-Everything else produces a plain docs tree and a plain mkdocs.yml, which Zensical can read
-too; swapping engines means changing this module only.
+Everything else produces a plain docs tree and a plain mkdocs.yml. This module turns that into
+each engine's config, runs the engine (build or live preview), reports its errors, and reads the
+engine's own search index back as plain sections for our search (``site_builder/search.py``),
+which works the same on both engines.
+
+Which engine: ``engine:`` in the project's mkdocs.yml (``material`` or ``zensical``), or
+``guide build --engine``; the default is ``DEFAULT_ENGINE``.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -18,6 +28,21 @@ BASE_CONFIG = Path(__file__).resolve().parent / "defaults" / "mkdocs.yml"
 THEME_DIR = Path(__file__).resolve().parent / "theme"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
+ENGINES = ("material", "zensical")
+DEFAULT_ENGINE = "material"
+# Zensical builds into a folder inside its project (the generated config's folder).
+ZENSICAL_OUT = "zensical-site"
+
+
+class UnknownEngine(BuildError):
+    """``engine:`` or ``--engine`` names an engine this tool does not drive."""
+
+
+def config_source(project_root: Path) -> Path:
+    """The project's own mkdocs.yml when it has one, else the tool's default look."""
+    own = project_root / "mkdocs.yml"
+    return own if own.exists() else BASE_CONFIG
+
 
 def base_config(project_root: Path) -> dict:
     """The tool's default look with the project's own mkdocs.yml merged over it."""
@@ -26,11 +51,28 @@ def base_config(project_root: Path) -> dict:
     return load(project_root)[0]
 
 
+def choose(project_root: Path, requested: str | None = None) -> str:
+    """The engine for this build: ``requested``, else mkdocs.yml's ``engine:``, else the default."""
+    name = requested or base_config(project_root).get("engine") or DEFAULT_ENGINE
+    if name not in ENGINES:
+        where = "--engine" if requested else f"{project_root / 'mkdocs.yml'}: engine"
+        raise UnknownEngine(f"{where}: unknown engine {name!r} — use one of: {', '.join(ENGINES)}")
+    return name
+
+
+def _search_plugin(cfg: dict) -> None:
+    """Keep the engine's search plugin (it puts the search button in the header and writes the
+    sections we index) but drop its ranking options: our own search ranks the results."""
+    plugins = [p for p in cfg.get("plugins", []) if not (p == "search" or (isinstance(p, dict) and "search" in p))]
+    cfg["plugins"] = [{"search": {"lang": "en"}}] + plugins
+
+
 def write_config(project_root: Path, build_dir: Path, *, site_name: str, description: str,
-                 site_url: str | None, nav: list, jieba_user_dict: Path | None,
+                 site_url: str | None, nav: list, engine: str = DEFAULT_ENGINE,
                  edition: str | None = None, extra_css: tuple[str, ...] = (),
                  extra_javascript: tuple[str, ...] = (), extra_settings: dict | None = None) -> Path:
     cfg = base_config(project_root)
+    cfg.pop("engine", None)
     cfg["site_name"] = site_name
     cfg["site_description"] = description
     if site_url:
@@ -42,92 +84,137 @@ def write_config(project_root: Path, build_dir: Path, *, site_name: str, descrip
     extra.pop("guide_edition", None)
     if edition:
         extra["guide_edition"] = edition
-    cfg.setdefault("theme", {})["custom_dir"] = str(THEME_DIR)
+    theme = cfg.setdefault("theme", {})
+    theme["custom_dir"] = str(THEME_DIR)
     cfg["extra_css"] = ["assets/stylesheets/guide.css"] + [c for c in cfg.get("extra_css", [])
                                                           if c != "assets/stylesheets/guide.css"]
-    # Our own scripts (e.g. the page-feedback widget), served from the site itself.
-    scripts = sorted(p.relative_to(ASSETS_DIR).as_posix() for p in (ASSETS_DIR / "javascripts").glob("*.js"))
-    cfg["extra_javascript"] = [f"assets/{s}" for s in scripts] + [j for j in cfg.get("extra_javascript", [])
-                                                                  if j not in {f"assets/{s}" for s in scripts}]
+    # Our own scripts (search, page feedback), served from the site itself.
+    scripts = [f"assets/{p.relative_to(ASSETS_DIR).as_posix()}"
+               for p in sorted((ASSETS_DIR / "javascripts").glob("*.js"))]
+    cfg["extra_javascript"] = scripts + [j for j in cfg.get("extra_javascript", []) if j not in scripts]
     extra.update(extra_settings or {})  # e.g. the footer contacts (``config.extra.guide_footer``)
     cfg["extra_css"] += list(extra_css)
     cfg["extra_javascript"] += list(extra_javascript)
-    for plugin in cfg.get("plugins", []):
-        if isinstance(plugin, dict) and "search" in plugin and jieba_user_dict:
-            plugin["search"]["jieba_dict_user"] = str(jieba_user_dict)
+    _search_plugin(cfg)
+    if engine == "zensical":
+        # The classic variant is Material's look; Zensical's default "modern" one differs.
+        theme.setdefault("variant", "classic")
+        cfg["site_dir"] = ZENSICAL_OUT
     path = build_dir / "mkdocs.yml"
-    path.write_text("# Generated by `guide build` — edit mkdocs.yml at the project root instead.\n"
+    path.write_text(f"# Generated by `guide build` for {engine} — edit mkdocs.yml at the project root instead.\n"
                     + yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
-def build(config_file: Path, site_dir: Path) -> list[str]:
-    """Run ``mkdocs build`` in-process into ``site_dir``; return the engine's warnings (the
-    caller says which YAML file each one comes from)."""
+def build(config_file: Path, site_dir: Path, engine: str = DEFAULT_ENGINE, source: Path | None = None) -> list[str]:
+    """Build the site described by ``config_file`` into ``site_dir`` (which must not exist);
+    return the engine's warnings (the caller says which YAML file each one comes from).
+
+    ``source`` is the mkdocs.yml the config came from: an engine error that names one of its
+    values is reported at that file and line."""
+    try:
+        if engine == "zensical":
+            return _build_zensical(config_file, site_dir)
+        return _build_material(config_file, site_dir)
+    except BuildError as exc:
+        where = locate(str(exc), source) if source else None
+        if where:
+            raise BuildError(f"{where}: {exc}") from exc
+        raise
+
+
+def locate(message: str, source: Path) -> str | None:
+    """``path:line`` of the first value the engine's message quotes that appears in ``source``."""
+    from .content.diagnostics import rel
+
+    lines = source.read_text(encoding="utf-8").splitlines()
+    for word in reversed(re.findall(r"'([^'\s]{3,})'", message)):  # the most specific comes last
+        for number, line in enumerate(lines, 1):
+            if not line.lstrip().startswith("#") and re.search(rf"(^|[\s:\-'\"]){re.escape(word)}($|[\s:'\"])", line):
+                return f"{rel(source)}:{number}"
+    return None
+
+
+def _build_material(config_file: Path, site_dir: Path) -> list[str]:
     from mkdocs.commands import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    logger = logging.getLogger("mkdocs")
-    logger.setLevel(logging.WARNING)
-    collect = WarningCollector()
-    logger.addHandler(collect)
+    log = logging.getLogger("mkdocs")
+    log.setLevel(logging.WARNING)
+    collect = WarningCollector()  # mkdocs logs the reason, then raises a generic "Aborted …"
+    log.addHandler(collect)
     try:
         cfg = load_config(config_file=str(config_file), site_dir=str(site_dir))
         mkdocs_build.build(cfg)
     except MkDocsException as exc:
-        raise BuildError(f"mkdocs build failed: {exc}") from exc
+        raise BuildError("\n".join(["mkdocs build failed: " + str(exc)] + collect.messages)) from exc
     except SystemExit as exc:  # mkdocs aborts with SystemExit on config errors
-        raise BuildError(f"mkdocs build failed (exit {exc.code})") from exc
+        raise BuildError("\n".join([f"mkdocs build failed (exit {exc.code})"] + collect.messages)) from exc
     finally:
-        logger.removeHandler(collect)
+        log.removeHandler(collect)
     return collect.messages
 
 
-def compact_search_index(site_dir: Path, transform=None) -> tuple[int, int] | None:
-    """Rewrite Material's search index as UTF-8 instead of \\u escapes.
+def _engine_message(output: str, docs_dir: Path) -> str:
+    """The engine's complaint, with generated-file paths made readable (docs/x.md -> path)."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    keep = [ln for ln in lines if re.search(r"error|warning|failed|invalid|not found", ln, re.I)] or lines[-5:]
+    return "\n".join(keep[-10:]).replace(str(docs_dir) + "/", f"{docs_dir.name}/")
 
-    Material writes the index with ``ensure_ascii=True``: each Chinese character takes six
-    bytes and each zero-width segmentation mark six more. The same JSON in UTF-8 is about half
-    the size and parses identically. ``transform(data)`` may edit the index on the way (one read,
-one write). Returns (bytes before, bytes after).
+
+def _build_zensical(config_file: Path, site_dir: Path) -> list[str]:
+    """Zensical runs as its own process (a Rust runtime); it writes into the config's folder,
+    so the result is moved to ``site_dir`` afterwards."""
+    out = config_file.parent / ZENSICAL_OUT
+    shutil.rmtree(out, ignore_errors=True)
+    proc = subprocess.run([sys.executable, "-m", "zensical", "build", "-f", str(config_file)],
+                          cwd=config_file.parent, capture_output=True, text=True)
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0 or not (out / "index.html").exists():
+        raise BuildError(f"zensical build failed (exit {proc.returncode}):\n"
+                         + _engine_message(output, config_file.parent / "docs"))
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(out), str(site_dir))
+    return [ln.strip() for ln in output.splitlines() if re.search(r"\bwarning\b", ln, re.I)]
+
+
+def serve(config_file: Path, host: str, port: int, engine: str = DEFAULT_ENGINE) -> None:
+    """The engine's live-reloading server for ``guide preview`` (blocks until stopped)."""
+    if engine == "zensical":
+        import zensical  # in-process, so stopping `guide preview` stops the server too
+
+        zensical.serve(str(config_file.resolve()), {"dev_addr": f"{host}:{port}", "open": False, "strict": False})
+    else:
+        from mkdocs.commands.serve import serve as mkdocs_serve
+
+        mkdocs_serve(str(config_file), livereload=True, dev_addr=f"{host}:{port}")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One heading of one page as the engine indexed it."""
+    location: str   # "services/x/#_3" — relative to the site root
+    title: str
+    html: str       # the section's text as the engine kept it (some inline HTML)
+
+
+_INDEX_FILES = {"material": Path("search") / "search_index.json", "zensical": Path("search.json")}
+
+
+def take_sections(site_dir: Path, engine: str = DEFAULT_ENGINE) -> list[Section]:
+    """Read the engine's search index as plain sections and remove it from the site.
+
+    Material writes ``search/search_index.json`` (``docs``), Zensical ``search.json``
+    (``items``); both hold location, title and text per heading. Our search index replaces it.
     """
-    path = site_dir / "search" / "search_index.json"
+    path = site_dir / _INDEX_FILES[engine]
     if not path.exists():
-        return None
-    raw = path.read_bytes()
-    data = json.loads(raw)
-    if transform is not None:
-        transform(data)
-    out = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    path.write_bytes(out)
-    return len(raw), len(out)
-
-
-# Material 9.8 segments a Han query against the index vocabulary but never lets a word reach
-# the query's last character: "电梯" is searched as "电", "检定" as "检". These two loop bounds
-# are the whole fix; if an upgrade changes the code, we say so instead of failing silently.
-_WORKER_FIXES = [
-    ("for(let o=s+1;o<t.length;o++)t.slice(s,o)in e&&(n[s]=o-s)",
-     "for(let o=s+1;o<=t.length;o++)t.slice(s,o)in e&&(n[s]=o-s)"),
-    ("n[a]&&a<t.length-1&&(i[s++]=a)", "n[a]&&a<t.length&&(i[s++]=a)"),
-]
-
-
-def patch_search_worker(site_dir: Path) -> bool:
-    """Fix the query segmentation of Material's search worker in the built site."""
-    workers = list((site_dir / "assets" / "javascripts" / "workers").glob("search.*.min.js"))
-    if not workers:
-        return False
-    patched = False
-    for worker in workers:
-        code = worker.read_text(encoding="utf-8")
-        if all(code.count(old) == 1 for old, _ in _WORKER_FIXES):
-            for old, new in _WORKER_FIXES:
-                code = code.replace(old, new)
-            worker.write_text(code, encoding="utf-8")
-            patched = True
-    if not patched:
-        logging.getLogger(__name__).warning(
-            "search worker not patched: Material's code changed; check Chinese queries by hand")
-    return patched
+        raise BuildError(f"{engine} wrote no search index at {path}: is the search plugin enabled?")
+    data = json.loads(path.read_bytes())
+    items = data.get("docs") if engine == "material" else data.get("items")
+    path.unlink()
+    zwsp = "\u200b"
+    return [Section(location=i.get("location", ""), title=i.get("title", "").replace(zwsp, ""),
+                    html=i.get("text", "").replace(zwsp, ""))
+            for i in items or []]

@@ -1,4 +1,4 @@
-"""``guide preview``: regenerate the docs tree on every YAML change; MkDocs live-reloads.
+"""``guide preview``: regenerate the docs tree on every YAML change; the engine live-reloads.
 
 The engine's own server watches the generated docs folder; we watch the YAML. A save that
 breaks validation leaves the last good pages in place and shows the errors twice: in the
@@ -32,7 +32,7 @@ def _preview_files(status: dict) -> dict[str, str | bytes]:
             STYLE: (PREVIEW_ASSETS / "status.css").read_bytes()}
 
 
-def _write_failed_status(root: Path, status: dict) -> None:
+def _write_failed_status(root: Path, status: dict, engine_name: str = engine.DEFAULT_ENGINE) -> None:
     """Keep the last good pages; write the errors for the banner. On a first start with
     errors there are no pages yet: write a single page that says so."""
     build_dir = build_dir_for(root)
@@ -42,11 +42,11 @@ def _write_failed_status(root: Path, status: dict) -> None:
     if not (build_dir / "mkdocs.yml").exists() or not (docs / "index.md").exists():
         write_if_changed(docs / "index.md", "# 预览\n\n内容有错误，修正后这里会自动显示指南。\n")
         engine.write_config(root, build_dir, site_name="预览", description="", site_url=None,
-                            nav=[{"预览": "index.md"}], jieba_user_dict=None, extra_css=(STYLE,),
+                            nav=[{"预览": "index.md"}], engine=engine_name, extra_css=(STYLE,),
                             extra_javascript=(SCRIPT,))
 
 
-def regenerate(root: Path, warnings: str = "summary") -> bool:
+def regenerate(root: Path, warnings: str = "summary", engine_name: str = engine.DEFAULT_ENGINE) -> bool:
     """Regenerate the docs tree; report problems; return whether it succeeded."""
     try:
         project = load_valid_project(root)
@@ -54,17 +54,17 @@ def regenerate(root: Path, warnings: str = "summary") -> bool:
         print_diagnostics(exc.diagnostics, exc.root_causes, warnings=warnings)
         click.echo(click.style("the preview keeps showing the last valid version until these are fixed",
                                fg="red"), err=True)
-        _write_failed_status(root, status_data(exc.diagnostics, exc.root_causes, ok=False, root=root))
+        _write_failed_status(root, status_data(exc.diagnostics, exc.root_causes, ok=False, root=root), engine_name)
         return False
     except GuideError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         _write_failed_status(root, {"ok": False, "errors": [{"where": "", "message": str(exc), "hint": ""}],
-                                    "more_errors": 0, "warnings": ""})
+                                    "more_errors": 0, "warnings": ""}, engine_name)
         return False
     try:
         generate(project, build_dir_for(root), extra_files=_preview_files(
             status_data(project.diagnostics, project.root_causes, ok=True, root=root)),
-            extra_css=(STYLE,), extra_javascript=(SCRIPT,))
+            extra_css=(STYLE,), extra_javascript=(SCRIPT,), engine_name=engine_name)
     except GuideError as exc:
         click.echo(click.style(f"error: {exc}", fg="red"), err=True)
         return False
@@ -72,7 +72,8 @@ def regenerate(root: Path, warnings: str = "summary") -> bool:
     return True
 
 
-def watch_yaml(root: Path, stop: threading.Event, warnings: str, interval: float = 0.5) -> None:
+def watch_yaml(root: Path, stop: threading.Event, warnings: str, interval: float = 0.5,
+               engine_name: str = engine.DEFAULT_ENGINE) -> None:
     """Poll content/, flows/ and mkdocs.yml (portable, no inotify limits); regenerate on change."""
     def snapshot():
         files = [p for d in (root / "content", root / "flows") if d.exists() for p in d.rglob("*") if p.is_file()]
@@ -85,22 +86,24 @@ def watch_yaml(root: Path, stop: threading.Event, warnings: str, interval: float
         if now != last:
             last = now
             started = time.perf_counter()
-            if regenerate(root, warnings):
+            if regenerate(root, warnings, engine_name):
                 click.echo(f"regenerated in {time.perf_counter() - started:.2f} s", err=True)
 
 
-def preview(root: Path, host: str, port: int, errors_only: bool = False) -> None:
+def preview(root: Path, host: str, port: int, errors_only: bool = False, engine_name: str | None = None) -> None:
     root = root.resolve()
+    try:
+        chosen = engine.choose(root, engine_name)
+    except GuideError as exc:
+        raise click.ClickException(str(exc))
     warnings = "none" if errors_only else "summary"
-    regenerate(root, warnings)
+    regenerate(root, warnings, chosen)
     stop = threading.Event()
-    thread = threading.Thread(target=watch_yaml, args=(root, stop, warnings), daemon=True)
+    thread = threading.Thread(target=watch_yaml, args=(root, stop, warnings, 0.5, chosen), daemon=True)
     thread.start()
     click.echo(click.style(f"preview at http://{host}:{port}/", bold=True)
                + " — pages update on every save; errors show in the terminal and over the page", err=True)
     try:
-        from mkdocs.commands.serve import serve
-
-        serve(str(build_dir_for(root) / "mkdocs.yml"), livereload=True, dev_addr=f"{host}:{port}")
+        engine.serve(build_dir_for(root) / "mkdocs.yml", host, port, chosen)
     finally:
         stop.set()

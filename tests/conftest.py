@@ -25,7 +25,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # Tests that use these fixtures run a browser or a real build: they get the marker even when
 # their module forgets it, so `pytest -m "not slow and not browser"` stays the fast loop.
 BROWSER_FIXTURES = {"browser", "page"}
-BUILD_FIXTURES = {"shipped", "songjiang", "built_site", "server"}
+BUILD_FIXTURES = {"shipped", "songjiang", "guide_site", "every_build", "built_site", "server"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -72,24 +72,51 @@ def serve_dir():
         s.server_close()
 
 
-def _built(root: Path, tmp_path_factory, name: str):
+ENGINES = ("material", "zensical")
+_BUILDS: dict = {}
+
+
+def _built(root: Path, tmp_path_factory, name: str, engine: str | None = None):
+    """Build a guide once per session and engine (the default engine when none is named)."""
+    from site_builder import engine as engines
     from site_builder.build import build_site
     from site_builder.content import load_valid_project
 
-    site = tmp_path_factory.mktemp(name) / "site"
-    result = build_site(root, site_dir=site)
-    return load_valid_project(root), site, result
+    chosen = engines.choose(root, engine)
+    if (root, chosen) not in _BUILDS:
+        site = tmp_path_factory.mktemp(f"{name}-{chosen}") / "site"
+        result = build_site(root, site_dir=site, engine_name=chosen)
+        _BUILDS[(root, chosen)] = (load_valid_project(root), site, result)
+    return _BUILDS[(root, chosen)]
 
 
 @pytest.fixture(scope="session")
 def shipped(tmp_path_factory):
-    """The default guide as shipped in content/ and flows/, really built: (project, site, result)."""
+    """The default guide as shipped in content/ and flows/, really built with the default
+    engine: (project, site, result)."""
     return _built(ROOT, tmp_path_factory, "shipped")
 
 
 @pytest.fixture(scope="session")
 def songjiang(tmp_path_factory):
     return _built(ROOT / "examples" / "songjiang", tmp_path_factory, "songjiang")
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def guide_site(request, tmp_path_factory):
+    """The shipped guide built with each engine in turn: tests of the site as readers see it
+    use this, so they hold on Material and on Zensical alike."""
+    return _built(ROOT, tmp_path_factory, "shipped", request.param)
+
+
+GUIDES = {"shipped": ROOT, "songjiang": ROOT / "examples" / "songjiang"}
+
+
+@pytest.fixture(scope="session", params=[(g, e) for g in GUIDES for e in ENGINES], ids=lambda p: "-".join(p))
+def every_build(request, tmp_path_factory):
+    """Both guides, each built with both engines."""
+    guide, engine = request.param
+    return _built(GUIDES[guide], tmp_path_factory, guide, engine)
 
 
 @pytest.fixture(scope="session")
@@ -136,3 +163,19 @@ def type_like_a_person(page, selector: str, text: str) -> None:
         else:
             page.keyboard.insert_text(ch)
     page.keyboard.press("End")
+
+
+def search_results(page, base: str, query: str) -> list[tuple[str, str]]:
+    """Search the built guide as a reader does (open the dialog, type); return the results as
+    (page title, section heading or "") in the order shown."""
+    page.goto(base + "/", wait_until="networkidle")
+    page.click(".guide-search__open")
+    type_like_a_person(page, ".guide-search__input", query)
+    page.wait_for_function("q => document.querySelector('.guide-search__results').dataset.query === q",
+                           arg=query, timeout=10000)
+    titles = page.locator(".guide-search__result > .guide-search__link .guide-search__title").all_inner_texts()
+    out = []
+    for t in titles:
+        title, _, section = t.partition(" › ")
+        out.append((title.strip(), section.strip()))
+    return out

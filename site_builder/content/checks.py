@@ -193,6 +193,33 @@ def check_redirects(project: Project) -> None:
         _ref(project, src, ("redirects", i, "new"), r.new, existing[r.kind], r.kind, f"the {r.kind}s")
 
 
+def page_url(ref: str) -> str:
+    """A best bet's page reference as a site path: services/x -> services/x/, home -> ''."""
+    path, _, anchor = ref.strip().partition("#")
+    path = path.strip("/")
+    url = "" if path in ("", "home") else path + "/"
+    return url + (f"#{anchor}" if anchor else "")
+
+
+def check_search(project: Project, src: Source) -> None:
+    """Every best bet points at a page the guide has."""
+    known = {"": True}
+    known.update({f"services/{k}/": True for k in project.services})
+    known.update({f"policies/{k}/": True for k in project.policies})
+    known.update({f"flows/{k}/": True for k in project.flows})
+    if project.site:
+        known.update({f"families/{c.id}/": True for c in project.families()})
+        known.update({f"about/{p.id}/": True for p in project.site.pages})
+    for i, bet in enumerate(project.search.best_bets):
+        for j, ref in enumerate(bet.pages):
+            url = page_url(ref).partition("#")[0]
+            if url not in known:
+                guess = closest(url, known)
+                hint = (f"did you mean '{guess.rstrip('/') or 'home'}'?" if guess else
+                        "write services/<id>, policies/<id>, flows/<id>, families/<id>, about/<id> or home")
+                project.diagnostics.append(src.diag(("best_bets", i, "pages", j), f"unknown page '{ref}'", hint))
+
+
 def check_project(project: Project, today: dt.date | None = None) -> None:
     from .links import check_links
     from .siteconfig import load as load_site_config
@@ -228,6 +255,8 @@ def check_project(project: Project, today: dt.date | None = None) -> None:
         if kind == "flow":
             check_flow(project, project.flows[key], src)
             check_dates(project, project.flows[key], src, today)
+        elif kind == "search":
+            check_search(project, src)
         elif kind == "policy":
             check_dates(project, project.policies[key], src, today)
         elif kind == "service":

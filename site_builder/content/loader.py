@@ -235,6 +235,15 @@ def load_project(root: Path | str, today: dt.date | None = None) -> Project:
             if redirects:
                 project.redirects = redirects.redirects
                 project.sources[("redirects", "redirects")] = src
+    search_path = project.content_dir / "search.yml"
+    if search_path.exists():
+        src = _read(search_path, project.diagnostics)
+        if src is not None:
+            settings, diags = parse(src, model.SearchSettings)
+            project.diagnostics.extend(diags)
+            if settings:
+                project.search = settings
+                project.sources[("search", "search")] = src
     _load_folder(project, project.content_dir / "policies", "policy", model.Policy, project.policies)
     _load_folder(project, project.flows_dir, "flow", model.Flow, project.flows)
     _load_folder(project, project.content_dir / "services", "service", model.Service, project.services)

@@ -235,6 +235,7 @@ class Measure(Strict):
 class Policy(Strict):
     id: str = Field(pattern=SLUG)
     title: str
+    aliases: list[str] = []   # 简称 readers type: 药品管理法, GMP, 计量法 …
     kind: PolicyKind
     number: Optional[str] = None
     issuer: Optional[str] = None
@@ -478,3 +479,15 @@ class Redirect(Strict):
 
 class Redirects(Strict):
     redirects: list[Redirect] = []
+
+
+# ---- search.yml ------------------------------------------------------------------------------
+
+class BestBet(Strict):
+    """Editors' pinned results: whoever types one of ``queries`` sees ``pages`` first."""
+    queries: list[str] = Field(min_length=1)
+    pages: list[str] = Field(min_length=1)   # services/<id>, policies/<id>, flows/<id>, families/<id>, about/<id>, home; optional #anchor
+
+
+class SearchSettings(Strict):
+    best_bets: list[BestBet] = []

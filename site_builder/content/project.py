@@ -18,6 +18,7 @@ class Project:
     policies: dict[str, model.Policy] = field(default_factory=dict)
     flows: dict[str, model.Flow] = field(default_factory=dict)
     services: dict[str, model.Service] = field(default_factory=dict)
+    search: model.SearchSettings = field(default_factory=model.SearchSettings)
     sources: dict[tuple[str, str], Source] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Files that could not be read into the model, as (kind, id): references to what they

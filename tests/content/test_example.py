@@ -17,7 +17,7 @@ from ..conftest import ROOT
 
 EXAMPLES = ROOT / "content" / "_example"
 KINDS = {"site.yml": model.Site, "providers.yml": model.Providers, "service.yml": model.Service,
-         "flow.yml": model.Flow, "policy.yml": model.Policy}
+         "flow.yml": model.Flow, "policy.yml": model.Policy, "search.yml": model.SearchSettings}
 
 
 @pytest.mark.parametrize("name, cls", KINDS.items())
@@ -40,9 +40,11 @@ def test_examples_together_form_a_valid_guide_that_renders():
     project.services = {loaded["service.yml"].id: loaded["service.yml"]}
     project.flows = {loaded["flow.yml"].id: loaded["flow.yml"]}
     project.policies = {loaded["policy.yml"].id: loaded["policy.yml"]}
+    project.search = loaded["search.yml"]
     for (kind, key), name in [(("site", "site"), "site.yml"), (("providers", "providers"), "providers.yml"),
                               (("service", "example-service"), "service.yml"),
-                              (("flow", "example-flow"), "flow.yml"), (("policy", "example-policy"), "policy.yml")]:
+                              (("flow", "example-flow"), "flow.yml"), (("policy", "example-policy"), "policy.yml"),
+                              (("search", "search"), "search.yml")]:
         project.sources[(kind, key)] = load_yaml(EXAMPLES / name)
     check_project(project, today=dt.date(2026, 11, 25))
     assert project.errors == []

@@ -178,9 +178,9 @@ def test_review_worksheet_rows_agree_with_the_yaml(tmp_path):
 
 # ---------------------------------------------------------------- on the site
 
-def test_mark_and_edition_line_render_in_screen_and_print(shipped, serve_dir, page):
+def test_mark_and_edition_line_render_in_screen_and_print(guide_site, serve_dir, page):
     pytest.importorskip("playwright")
-    _project, site, _result = shipped
+    _project, site, _result = guide_site
     base = serve_dir(site)
     for media in ("screen", "print"):
         page.emulate_media(media=media)

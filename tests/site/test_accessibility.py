@@ -20,10 +20,10 @@ def pages_to_check(project):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_guide_pages_meet_wcag_aa(shipped, serve_dir, browser, scheme):
+def test_guide_pages_meet_wcag_aa(guide_site, serve_dir, browser, scheme):
     from axe_playwright_python.sync_playwright import Axe
 
-    project, site, _ = shipped
+    project, site, _ = guide_site
     base = serve_dir(site)
     context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -39,8 +39,8 @@ def test_guide_pages_meet_wcag_aa(shipped, serve_dir, browser, scheme):
     assert not problems, "\n".join(problems)
 
 
-def test_every_page_has_its_own_meta_description(shipped):
-    project, site, _ = shipped
+def test_every_page_has_its_own_meta_description(guide_site):
+    project, site, _ = guide_site
     seen = {}
     for html in site.rglob("index.html"):
         text = html.read_text(encoding="utf-8")

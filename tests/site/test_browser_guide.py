@@ -5,17 +5,13 @@ from urllib.parse import urlparse
 
 import pytest
 
-from ..conftest import type_like_a_person
+from ..conftest import search_results
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def search(page, base: str, query: str) -> list[str]:
-    page.goto(base + "/", wait_until="networkidle")
-    type_like_a_person(page, ".md-search__input", query)
-    page.wait_for_selector(".md-search-result__item", timeout=10000)
-    titles = page.locator(".md-search-result__item > .md-search-result__link:first-child h1").all_inner_texts()
-    return [t.replace("\u200b", "").strip() for t in titles]
+    return [title for title, _ in search_results(page, base, query)]
 
 
 def pick_service(project, words):
@@ -25,13 +21,13 @@ def pick_service(project, words):
 @pytest.mark.parametrize("query, words, within", [
     ("计量器具检定", ("计量器具", "检定"), 1),
     ("特种设备使用登记", ("特种设备", "登记"), 1),
-    ("检定", ("计量器具", "检定"), 2),     # two-character words: Material alone searched "检"
+    ("检定", ("计量器具", "检定"), 2),     # two-character words (Material's own search took "检")
     ("电梯", ("特种设备", "登记"), 5),     # an equipment type, found through the aliases
     ("模拟检查", ("模拟检查",), 2),
     ("质慧e站", (), 0),                    # mixed Latin/Chinese name
 ])
-def test_chinese_query_finds_the_service(shipped, serve_dir, page, query, words, within):
-    project, site, _ = shipped
+def test_chinese_query_finds_the_service(guide_site, serve_dir, page, query, words, within):
+    project, site, _ = guide_site
     base = serve_dir(site)
     titles = search(page, base, query)
     assert titles, f"no result for {query}"
@@ -40,8 +36,8 @@ def test_chinese_query_finds_the_service(shipped, serve_dir, page, query, words,
         assert any(svc.name in t for t in titles[:within]), titles
 
 
-def test_reader_searches_opens_service_and_sees_its_flow(shipped, serve_dir, page, artifacts):
-    project, site, _ = shipped
+def test_reader_searches_opens_service_and_sees_its_flow(guide_site, serve_dir, page, artifacts):
+    project, site, _ = guide_site
     base = serve_dir(site)
     outside = []
     page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname not in ("127.0.0.1",)
@@ -49,7 +45,7 @@ def test_reader_searches_opens_service_and_sees_its_flow(shipped, serve_dir, pag
     svc = next(s for s in project.services.values() if s.flow and s.aliases)
     alias = svc.aliases[0]
     search(page, base, alias)
-    page.locator(".md-search-result__link", has_text=svc.name.replace(" ", "")[:4]).first.click()
+    page.locator(".guide-search__link", has_text=svc.name).first.click()
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").first.inner_text().replace("¶", "").strip() == svc.name
     diagram = page.locator("svg.guide-flow-svg").first
@@ -66,8 +62,8 @@ def test_reader_searches_opens_service_and_sees_its_flow(shipped, serve_dir, pag
     assert outside == []
 
 
-def test_dark_palette_draws_the_flow_in_light_lines(shipped, serve_dir, browser, artifacts):
-    project, site, _ = shipped
+def test_dark_palette_draws_the_flow_in_light_lines(guide_site, serve_dir, browser, artifacts):
+    project, site, _ = guide_site
     base = serve_dir(site)
     context = browser.new_context(color_scheme="dark", viewport={"width": 1200, "height": 900})
     page = context.new_page()
@@ -81,8 +77,8 @@ def test_dark_palette_draws_the_flow_in_light_lines(shipped, serve_dir, browser,
     context.close()
 
 
-def test_print_view_hides_navigation_and_shows_url(shipped, serve_dir, page):
-    project, site, _ = shipped
+def test_print_view_hides_navigation_and_shows_url(guide_site, serve_dir, page):
+    project, site, _ = guide_site
     base = serve_dir(site)
     sid = next(iter(project.services))
     page.goto(f"{base}/services/{sid}/", wait_until="networkidle")
@@ -103,8 +99,7 @@ def test_first_screen_has_popular_services_and_the_tasks(shipped, serve_dir, bro
     page = context.new_page()
     page.goto(base + "/", wait_until="networkidle")
     first = project.services[project.site.popular[0]]
-    on_screen = [page.get_by_role("link", name=first.name).first, page.locator(".md-search__input:visible, "
-                 "label.md-header__button[for='__search']:visible").first, page.locator(".guide-start__tasks a", has_text="我要查询"),
+    on_screen = [page.get_by_role("link", name=first.name).first, page.locator(".guide-search__open"), page.locator(".guide-start__tasks a", has_text="我要查询"),
                  page.locator(".guide-start__tasks a", has_text="意见箱")]
     for element in on_screen:
         box = element.bounding_box()

@@ -36,10 +36,11 @@ def wait_for(url: str, text: str, seconds: float) -> float:
     raise AssertionError(f"{text!r} did not appear at {url} within {seconds} s")
 
 
-def test_preview_shows_a_yaml_change_within_seconds(mini):
+@pytest.mark.parametrize("engine", ["material", "zensical"])
+def test_preview_shows_a_yaml_change_within_seconds(mini, engine):
     port = free_port()
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "guide"), "preview", "--project", str(mini),
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             "--port", str(port), "--engine", engine], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/services/quality-training/"
     try:
         wait_for(url, "质量管理能力提升培训", 60)
