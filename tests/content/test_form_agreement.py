@@ -50,3 +50,36 @@ def test_conditional_questions_must_point_at_an_earlier_choice_and_its_option(mi
 def test_not_past_is_for_dates_only(mini):
     mutate(mini, SVC, "      max_length: 100\n", "      max_length: 100\n      not_past: true\n")
     assert any("'not_past' only applies to date fields" in e for e in messages(mini))
+
+
+def test_the_shipped_guide_links_or_explains_every_required_material():
+    """Issue 15: every required material of a shipped online form is an upload or says why not."""
+    from site_builder.content import load_project
+
+    from forms_backend.forms.applicant import question_from_spec
+
+    from ..conftest import ROOT, TODAY
+    project = load_project(ROOT, today=TODAY)
+    assert not [d.format() for d in project.diagnostics if "has no upload in the online form" in d.message]
+    linked = 0
+    for svc in project.services.values():
+        if not (svc.application and svc.application.enabled):
+            continue
+        fields = {f.id: f for f in svc.application.fields}
+        for m in svc.materials:
+            if m.required and m.upload:
+                question = question_from_spec(fields[m.upload], svc.materials, svc.application.fields)
+                assert question.required and question.type == "file", (svc.id, m.name)
+                linked += 1
+            elif m.required:
+                assert m.no_upload and m.no_upload.strip(), (svc.id, m.name)
+    assert linked >= 20
+    # Copies of certificates and licences are uploads; a document needed only in some cases is a
+    # conditional upload, required once the applicant says the case applies.
+    registration = project.services["special-equipment-registration"]
+    assert {m.upload for m in registration.materials if m.required} == {
+        "registration_form", "business_license", "certificate_of_conformity", "supervision_inspection_cert"}
+    supervision = {f.id: f for f in registration.application.fields}["supervision_inspection_cert"]
+    assert (supervision.show_if.field, supervision.show_if.value) == ("supervision_required", "是")
+    testing = {m.name: m for m in project.services["drug-testing-application"].materials}
+    assert testing["检验用样品"].no_upload and testing["检验依据（质量标准、检验方法）"].upload == "standard_document"

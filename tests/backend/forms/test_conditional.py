@@ -50,3 +50,25 @@ def test_the_form_offers_the_materials_blank_form_and_sample(client):
     assert "办事指南所列材料：产品说明书" in page
     assert '<a href="/files/spec-template.xlsx" download>下载空白表格</a>' in page
     assert '<a href="/files/spec-sample.xlsx" download>下载示例样表</a>' in page
+
+
+def test_the_shipped_testing_form_asks_for_a_non_public_standard_only(tmp_path):
+    """Issue 15: the shipped 药品检验检测申请 needs the 检验依据 upload when the standard is not public."""
+    from forms_backend import create_app
+
+    from ...conftest import ROOT
+    from ..conftest import APPLICANT, config
+    app = create_app(config(tmp_path, GUIDE_PROJECT=ROOT))
+    try:
+        applicant = Applicant(app.test_client(), "drug-testing-application")
+        answers = {**APPLICANT, "f_sample_name": "阿莫西林胶囊", "f_sample_type": "化学药品制剂", "f_specification": "0.25g",
+                   "f_batch_number": "20261101", "f_sample_quantity": "20", "f_test_basis": "企业内控标准 QS-01",
+                   "f_test_items": "全检", "f_purpose": "质量研究", "f_basis_public": "非公开标准"}
+        assert applicant.fill(answers).status_code == 200
+        assert ("f_standard_document", "请上传质量标准或检验方法") in errors_in(applicant.page)
+        assert "企业内控标准 QS-01" in applicant.page
+        assert applicant.fill(answers, {"f_standard_document": pdf_file("质量标准.pdf")}).status_code == 303
+        public = Applicant(app.test_client(), "drug-testing-application")
+        assert public.fill({**answers, "f_basis_public": "公开标准", "f_test_basis": "《中国药典》"}).status_code == 303
+    finally:
+        app.extensions["guide"].storage.close()
