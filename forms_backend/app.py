@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(cfg)  # explicit Flask keys in test_config win over the derived ones
     app.config["UPLOAD_DIR"] = data_dir / "uploads"
     app.config["RESULT_DIR"] = data_dir / "results"   # result documents: kept with the archive, never purged
+    app.config["RECORD_FILE_DIR"] = data_dir / "record_files"   # files of service records: kept like results
     app.config["OUTBOX_DIR"] = data_dir / "outbox"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = security.load_or_create_secret_key(data_dir)

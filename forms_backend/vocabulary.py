@@ -6,6 +6,8 @@ CHECK lists it was written with (``storage/migrations.py``); a new value needs a
 """
 from __future__ import annotations
 
+from site_builder.content.model import RECORD_KIND_LABELS  # noqa: F401 - re-exported: one list of kinds
+
 # ---------------------------------------------------------------- applications
 
 STATUS_LABELS = {
@@ -75,22 +77,15 @@ FOLLOWUP_SCORES = {3: "满意", 2: "基本满意", 1: "不满意"}
 
 # ---------------------------------------------------------------- offline service records and products
 
-# What the workstation records (seed 001, 8.2 and 10). staff_training: the workstation's own
-# staff attending training (人员参训); training: a 法规宣贯 or training session it holds.
-RECORD_KIND_LABELS = {
-    "consultation": "咨询接待",
-    "visit": "走访调研",
-    "training": "法规宣贯/培训",
-    "mock_inspection": "现场模拟检查",
-    "pre_review": "注册资料预审",
-    "staff_training": "人员参训",
-    "other": "其他",
-}
+# What the workstation records (seed 001, 8.2 and 10): the fixed kinds live with the content
+# model, because site.yml `record_kinds` adds a workstation's own, each counted as a fixed one.
 RECORD_KINDS = tuple(RECORD_KIND_LABELS)
 SESSION_KINDS = ("training", "staff_training")   # kinds with topic, speakers, attendees, headcount
 RECORD_CHANNEL_LABELS = {"phone": "电话", "walk_in": "来访", "online": "线上"}
 RECORD_CHANNELS = tuple(RECORD_CHANNEL_LABELS)
 RECORD_SOURCES = ("console", "import")
+RECORD_FILE_ROLE_LABELS = {"attachment": "附件", "material": "培训材料"}   # materials: of a session
+RECORD_FILE_ROLES = tuple(RECORD_FILE_ROLE_LABELS)
 PRODUCT_FLAG_LABELS = {"none": "一般", "innovation": "创新产品", "priority": "优先审批产品"}
 PRODUCT_FLAGS = tuple(PRODUCT_FLAG_LABELS)
 ARCHIVE_VIEW_KINDS = ("enterprise", "product", "catalogue", "export")
@@ -101,3 +96,10 @@ FOLLOWUP_PERIOD_DAYS = 14
 def options(labels: dict) -> tuple[tuple[str, str], ...]:
     """(value, label) pairs for a choice question."""
     return tuple((str(k), v) for k, v in labels.items())
+
+
+def record_kind_label(record: dict) -> str:
+    """What a record's kind is called: a kind from site.yml or "其他" by the name it was given."""
+    if (record.get("kind_key") or record["kind"] == "other") and record.get("kind_label"):
+        return record["kind_label"]
+    return RECORD_KIND_LABELS[record["kind"]]

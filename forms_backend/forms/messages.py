@@ -25,6 +25,8 @@ MESSAGES: dict[str, str] = {
     "file_too_large": "文件不能超过 {max_mb} MB，所选文件约 {size_mb} MB，请压缩或拆分后重新上传",
     "file_type": "文件格式不符合要求，请上传 {accept} 格式的文件",
     "file_unreadable": "文件未能完整接收，请重新选择",
+    "too_many_files": "一次最多上传 {max} 个文件",
+    "choose_files": "请选择要上传的文件",
     "date_past": "{label}不能早于今天（{today}）",
     "bad_rating_reason": "选择“不满意”或“非常不满意”时，请在“意见或建议”中写明原因，便于我们核实和改进",
     "upload_budget": "暂时无法接收这个文件：尚未提交的附件已达上限。请先提交已填好的申请，或稍后再试",

@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from werkzeug.datastructures import MultiDict
 
@@ -26,7 +26,8 @@ __all__ = ["IMPORT_COLUMNS", "MAX_ROWS", "ImportProblem", "ImportRejected", "rea
 
 # (header, form field, what to write) in the order of the template.
 IMPORT_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("服务类型", "kind", "咨询接待、走访调研、法规宣贯/培训、现场模拟检查、注册资料预审、人员参训或其他（必填）"),
+    ("服务类型", "kind", "咨询接待、走访调研、法规宣贯/培训、现场模拟检查、注册资料预审、人员参训、其他，"
+                      "或办事指南 site.yml 中增加的服务类型名称（必填）"),
     ("其他类型名称", "kind_label", "服务类型为“其他”时填写"),
     ("咨询渠道", "channel", "电话、来访或线上（咨询接待必填）"),
     ("服务日期", "date", "年-月-日，例如 2026-03-05（必填）"),
@@ -155,9 +156,11 @@ def _services(text: str, by_name: dict[str, str]) -> tuple[list[str], list[str]]
 
 
 def check_rows(rows: list[tuple[str, int, dict[str, str]]], form_class, services: list[tuple[str, str]],
-               known_name: Callable[[str], str | None]) -> tuple[list[dict], list[ImportProblem]]:
-    """Every row through the record form: the records to store, or every problem found."""
+               known_name: Callable[[str], str | None], kinds: Sequence = ()) -> tuple[list[dict], list[ImportProblem]]:
+    """Every row through the record form: the records to store, or every problem found. ``kinds``:
+    site.yml ``record_kinds``, named in the 服务类型 column by their name or id."""
     by_name = {**{sid: sid for sid, _ in services}, **{name: sid for sid, name in services}}
+    kind_by_word = {**KIND_BY_WORD, **{k.name: k.id for k in kinds}, **{k.id: k.id for k in kinds}}
     column_of = {f: h for h, f, _ in IMPORT_COLUMNS}
     records, problems = [], []
     named: dict[str, str] = {}   # enterprises named in earlier rows of the same file
@@ -166,7 +169,7 @@ def check_rows(rows: list[tuple[str, int, dict[str, str]]], form_class, services
         data = MultiDict()
         for field, value in values.items():
             if field == "kind":
-                value = KIND_BY_WORD.get(value, value)
+                value = kind_by_word.get(value, value)
             elif field == "channel":
                 value = CHANNEL_BY_WORD.get(value, value)
             elif field == "services":

@@ -1,12 +1,15 @@
 """The form of an offline service record (咨询接待, 走访调研, 法规宣贯, ...) and of a product.
 
-One place checks a record: the console form, and the spreadsheet import runs every row through
-the same form (``records_import``). Choices that depend on the guide (services) come in through
-the factory; today's date (records are never in the future) through ``today``.
+One place checks a record: the console form (new and edit), and the spreadsheet import runs every
+row through the same form (``records_import``). Choices that depend on the guide (services, the
+kinds site.yml adds in ``record_kinds``) come in through the factory; today's date (records are
+never in the future) through ``today``. A kind from site.yml is stored as the fixed kind it
+counts as, with its id in ``kind_key`` and its name in ``kind_label``.
 """
 from __future__ import annotations
 
 import datetime as dt
+from typing import Sequence
 
 from flask_wtf import FlaskForm
 from wtforms.validators import StopValidation, ValidationError
@@ -17,9 +20,11 @@ from .fields import (ChoiceQuestion, Cleaned, DateQuestion, IntegerQuestion, Max
 from .messages import message
 from .values import clean_uscc
 
-__all__ = ["record_form", "ProductForm", "ImportForm"]
+__all__ = ["record_form", "kind_options", "ProductForm", "ImportForm", "RECORD_FILE_ACCEPT", "RECORD_FILE_MAX_MB"]
 
-KIND_OPTIONS = tuple(RECORD_KIND_LABELS.items())
+# Files of a record (attachments, training materials): what staff keep of a visit or a session.
+RECORD_FILE_ACCEPT = ["pdf", "ofd", "jpg", "png", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip"]
+RECORD_FILE_MAX_MB = 30
 CHANNEL_OPTIONS = tuple(RECORD_CHANNEL_LABELS.items())
 FLAG_OPTIONS = tuple(PRODUCT_FLAG_LABELS.items())
 
@@ -32,16 +37,24 @@ class _NotFuture:
 
 def _required_for(kinds: tuple[str, ...], field, form) -> None:
     empty = field.data is None or (isinstance(field.data, str) and not field.data.strip())
-    if form.kind.data in kinds and empty and not field.process_errors:
-        raise StopValidation(message("required_for_kind", kind=RECORD_KIND_LABELS[form.kind.data],
-                                     label=field.label.text))
+    if form.counted_kind() in kinds and empty and not field.process_errors:
+        raise StopValidation(message("required_for_kind", kind=form.kind_name(), label=field.label.text))
 
 
-def record_form(service_choices: list[tuple[str, str]], *, today: dt.date, csrf: bool = True) -> type[FlaskForm]:
-    """The record form for a guide's services; ``csrf=False`` for the import, which checks rows."""
+def kind_options(kinds: Sequence = ()) -> tuple[tuple[str, str], ...]:
+    """The fixed kinds, then those of site.yml ``record_kinds``, then 其他."""
+    fixed = [(k, v) for k, v in RECORD_KIND_LABELS.items() if k != "other"]
+    return tuple(fixed + [(k.id, k.name) for k in kinds] + [("other", RECORD_KIND_LABELS["other"])])
+
+
+def record_form(service_choices: list[tuple[str, str]], *, today: dt.date, csrf: bool = True,
+                kinds: Sequence = ()) -> type[FlaskForm]:
+    """The record form for a guide's services and record kinds (``model.RecordKind``);
+    ``csrf=False`` for the import, which checks rows."""
+    extra_kinds = {k.id: k for k in kinds}
 
     class ServiceRecordForm(FlaskForm):
-        kind = ChoiceQuestion("服务类型", validators=[Required("required_choice")], options=KIND_OPTIONS)
+        kind = ChoiceQuestion("服务类型", validators=[Required("required_choice")], options=kind_options(kinds))
         kind_label = TextQuestion("其他类型的名称", validators=[MaxLength(50)])
         # No Optional() where the kind decides whether a field is needed: the inline check decides.
         channel = ChoiceQuestion("咨询渠道", options=CHANNEL_OPTIONS)
@@ -63,11 +76,22 @@ def record_form(service_choices: list[tuple[str, str]], *, today: dt.date, csrf:
 
         def __init__(self, *args, **kwargs):
             self.today = today
+            self.extra_kinds = extra_kinds
             self.known_name: str | None = None   # set by the caller when the code is a known enterprise
             super().__init__(*args, **kwargs)
 
+        def counted_kind(self) -> str | None:
+            """The fixed kind the chosen one is (or counts as)."""
+            extra = self.extra_kinds.get(self.kind.data)
+            return extra.counts_as if extra else self.kind.data
+
+        def kind_name(self) -> str:
+            extra = self.extra_kinds.get(self.kind.data)
+            return extra.name if extra else RECORD_KIND_LABELS.get(self.kind.data, "")
+
         def validate_kind_label(self, field):
-            _required_for(("other",), field, self)
+            if self.kind.data == "other":
+                _required_for(("other",), field, self)
 
         def validate_channel(self, field):
             _required_for(("consultation",), field, self)
@@ -79,8 +103,8 @@ def record_form(service_choices: list[tuple[str, str]], *, today: dt.date, csrf:
         def validate_uscc(self, field):
             if field.data:
                 Cleaned(clean_uscc)(self, field)
-            elif self.kind.data in RECORD_KIND_LABELS and self.kind.data not in SESSION_KINDS:
-                _required_for((self.kind.data,), field, self)
+            elif self.counted_kind() in RECORD_KIND_LABELS and self.counted_kind() not in SESSION_KINDS:
+                _required_for((self.counted_kind(),), field, self)
 
         def validate_product_name(self, field):
             if field.data and not self.uscc.data:
@@ -106,8 +130,10 @@ def record_form(service_choices: list[tuple[str, str]], *, today: dt.date, csrf:
 
         def record(self) -> dict:
             """The checked values as storage takes them."""
+            extra = self.extra_kinds.get(self.kind.data)
             return {
-                "kind": self.kind.data, "kind_label": self.kind_label.data or None,
+                "kind": self.counted_kind(), "kind_key": extra.id if extra else None,
+                "kind_label": extra.name if extra else (self.kind_label.data or None) if self.kind.data == "other" else None,
                 "channel": self.channel.data or None, "date": self.date.data.isoformat(),
                 "uscc": self.uscc.data or None, "org_name": self.org_name.data or self.known_name,
                 "product_name": self.product_name.data or None, "service_ids": list(self.services.data or []),
@@ -121,6 +147,20 @@ def record_form(service_choices: list[tuple[str, str]], *, today: dt.date, csrf:
 
         def error_list(self) -> list[tuple[str, str]]:
             return [(f.name, f.errors[0]) for f in self if f.errors]
+
+        @classmethod
+        def data_of(cls, record: dict) -> dict:
+            """A saved record as the form's data (the edit form starts from it)."""
+            data = {k: record.get(k) for k in ("kind_label", "channel", "uscc", "org_name", "product_name", "staff",
+                                               "duration_minutes", "summary", "outcome", "next_step", "topic",
+                                               "speakers", "attendees", "headcount")}
+            data["kind"] = record.get("kind_key") if record.get("kind_key") in extra_kinds else record["kind"]
+            if record.get("kind_key") and data["kind"] != record["kind_key"]:
+                data["kind_label"] = record.get("kind_label")   # a kind site.yml no longer has: keep its name
+            data["services"] = list(record.get("service_ids") or [])
+            data["date"] = dt.date.fromisoformat(record["date"])
+            data["next_date"] = dt.date.fromisoformat(record["next_date"]) if record.get("next_date") else None
+            return data
 
     if csrf:
         return ServiceRecordForm

@@ -12,7 +12,12 @@ from typing import Iterable
 from ..vocabulary import (FOLLOWUP_PERIOD_DAYS, PRODUCT_FLAG_LABELS, RECORD_CHANNEL_LABELS, RECORD_CHANNELS,
                           RECORD_KIND_LABELS)
 
-__all__ = ["evaluate", "regular_followup", "evaluation_table"]
+__all__ = ["evaluate", "regular_followup", "evaluation_table", "HEADINGS"]
+
+# The assessment heading each fixed kind is counted under; a kind from site.yml ``record_kinds``
+# is counted under the heading of the fixed kind it ``counts_as`` (and listed there by name).
+HEADINGS = {"consultation": "咨询接待", "visit": "走访调研", "training": "法规宣贯", "staff_training": "人员参训",
+            "mock_inspection": "依申请服务", "pre_review": "依申请服务", "other": "其他线下服务"}
 
 
 def _session(r: dict) -> dict:
@@ -51,7 +56,13 @@ def evaluate(records: Iterable[dict], flagged: list[dict], contacts: dict[int, l
     staff_trainings = [_session(r) for r in by_kind["staff_training"]]
     regular, irregular = regular_followup(contacts, period_end)
     flags = Counter(p["flag"] for p in flagged)
+    added: dict[str, Counter] = {}
+    for r in records:
+        if r.get("kind_key"):
+            added.setdefault(r["kind"], Counter())[r["kind_label"] or r["kind_key"]] += 1
     return {
+        "added": {k: sorted(c.items()) for k, c in added.items()},
+        "others": len(by_kind["other"]),
         "records": len(records),
         "enterprises": len({r["uscc"] for r in records if r["uscc"]}),
         "kinds": [(RECORD_KIND_LABELS[k], len(v)) for k, v in by_kind.items()],
@@ -93,6 +104,8 @@ def evaluation_table(year: int, ev: dict, online: dict) -> tuple[list[str], list
         ["人员参训", "培训学时（小时）", round(ev["staff_training_hours"], 1)],
         *[["依申请服务", f"{label}（次）", n] for label, n in ev["on_request"]],
         *[["区域内创新及优先产品信息收集", f"认定的{label}（个）", n] for label, n in ev["flag_counts"]],
+        ["其他线下服务", "其他（次）", ev["others"]],
+        *[[HEADINGS[kind], f"其中{name}（次）", n] for kind in HEADINGS for name, n in ev["added"].get(kind, [])],
         ["定期服务追踪", "有服务记录的产品（个）", ev["followed_products"]],
         ["定期服务追踪", f"至少每 {FOLLOWUP_PERIOD_DAYS} 天联系一次的产品（个）", ev["regular"]],
         ["定期服务追踪", "占比（%）", round(ev["regular_share"], 1) if ev["regular_share"] is not None else ""],

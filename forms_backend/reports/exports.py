@@ -211,8 +211,10 @@ def catalogue_table(entries: Iterable[dict], zone: ZoneInfo) -> Table:
 def records_table(records: Iterable[dict], service_names: dict[str, str]) -> Table:
     """Offline service records in the import's column layout (an export can be imported again)."""
     def value(r: dict, field: str):
-        if field == "kind":
-            return RECORD_KIND_LABELS[r["kind"]]
+        if field == "kind":   # a site.yml kind by its name (the import takes it back)
+            return r["kind_label"] if r.get("kind_key") and r["kind_label"] else RECORD_KIND_LABELS[r["kind"]]
+        if field == "kind_label":
+            return None if r.get("kind_key") else r["kind_label"]
         if field == "channel":
             return RECORD_CHANNEL_LABELS.get(r["channel"] or "", "")
         if field == "services":

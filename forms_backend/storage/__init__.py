@@ -22,7 +22,7 @@ from .common import REF_ALPHABET, SAFE_SQLITE, archive_no, iso, sqlite_is_safe, 
 from .core import check_copy
 from .corrections import CorrectionNotOpen, correction_field
 from .errors import (ApplicationNotFound, BadTransition, DatabaseCorrupt, DraftNotFound, IssueClosed, IssueNotFound,
-                     LastAdmin, NotClosed, ProductNotFound, RecordNotFound, StaleSubmission, StatusChanged, StorageError, UserExists, UserNotFound,
+                     LastAdmin, NotClosed, ProductNotFound, RecordChanged, RecordNotFound, StaleSubmission, StatusChanged, StorageError, UserExists, UserNotFound,
                      VoteNotFound)
 from .exports import ExportFilter
 from .migrations import migrations
@@ -35,7 +35,7 @@ __all__ = [
     "Storage", "migrations", "check_copy", "ExportFilter", "CorrectionNotOpen", "correction_field", "Correction",
     # errors
     "ApplicationNotFound", "BadTransition", "DatabaseCorrupt", "DraftNotFound", "IssueClosed", "IssueNotFound",
-    "LastAdmin", "NotClosed", "ProductNotFound", "RecordNotFound", "StaleSubmission", "StatusChanged", "StorageError", "UserExists", "UserNotFound", "VoteNotFound",
+    "LastAdmin", "NotClosed", "ProductNotFound", "RecordChanged", "RecordNotFound", "StaleSubmission", "StatusChanged", "StorageError", "UserExists", "UserNotFound", "VoteNotFound",
     # records
     "ApplicationRecord", "ConsoleCounts", "Contact", "Draft", "Event", "Issue", "IssueNote", "NewUpload", "QueuedMail", "QueueFilter",
     "QueueRow", "Rating", "ResultDocument", "StaffSession", "StaffUser", "Submitted", "Suggestion", "SuggestionStatus",

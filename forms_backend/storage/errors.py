@@ -66,3 +66,7 @@ class RecordNotFound(StorageError):
 
 class ProductNotFound(StorageError):
     """No product with this id (for this enterprise)."""
+
+
+class RecordChanged(StorageError):
+    """Someone else changed the service record since the edit form was shown."""

@@ -492,3 +492,39 @@ def m0012_security_limits(db: Database) -> None:
     ):
         db.execute(sql)
 
+
+
+@migrations(name="0013_record_work")
+def m0013_record_work(db: Database) -> None:
+    for sql in (
+        # A kind from site.yml `record_kinds` (its id; no CHECK: the content defines them). The
+        # record's kind is then the fixed kind it counts as, kind_label its name when entered.
+        "ALTER TABLE service_records ADD COLUMN kind_key TEXT",
+        "ALTER TABLE service_records ADD COLUMN updated_at TEXT",
+        # Files of a record: attachments, and a session's training materials (培训材料). Stored
+        # like result documents (checked by content, generated names, 0600), kept with the archive.
+        """CREATE TABLE record_files (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,
+            record_id INTEGER NOT NULL REFERENCES service_records(id),
+            role TEXT NOT NULL CHECK (role IN ('attachment', 'material')),
+            original_name TEXT NOT NULL,
+            stored_name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX record_files_record ON record_files(record_id, id)",
+        # Every change of a saved record: who, when, and each field's value before and after (JSON).
+        """CREATE TABLE record_changes (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL REFERENCES service_records(id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            changes TEXT NOT NULL
+        )""",
+        "CREATE INDEX record_changes_record ON record_changes(record_id, id)",
+    ):
+        db.execute(sql)

@@ -7,18 +7,21 @@ timeline of online events) are UTC ISO strings. Rows come back as dicts; ``servi
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Iterable
 
 from sqlite_utils import Database
 
 from .common import archive_no, iso, like, utcnow
 from .core import StoreBase
-from .errors import ProductNotFound, RecordNotFound
+from ..vocabulary import record_kind_label
+from .errors import ProductNotFound, RecordChanged, RecordNotFound
 
 __all__ = ["ServiceRecordsStore", "RECORD_FIELDS"]
 
-# The columns a caller may give for a new record (everything else is set here).
-RECORD_FIELDS = ("kind", "kind_label", "channel", "date", "uscc", "org_name", "product_id", "service_ids", "staff",
+# The columns a caller may give for a new record (everything else is set here); an edit changes
+# the same columns (the product by name, as on entry).
+RECORD_FIELDS = ("kind", "kind_key", "kind_label", "channel", "date", "uscc", "org_name", "product_id", "service_ids", "staff",
                  "duration_minutes", "summary", "outcome", "next_step", "next_date", "topic", "speakers", "attendees",
                  "headcount")
 _RECORD_SELECT = ("SELECT r.*, p.name AS product_name FROM service_records r "
@@ -104,10 +107,103 @@ class ServiceRecordsStore(StoreBase):
         marks = ", ".join("?" for _ in values)
         return db.execute(f"INSERT INTO service_records ({names}) VALUES ({marks})", list(values.values())).lastrowid
 
-    def add_record(self, record: dict, *, actor: str) -> int:
-        """One record entered in the console; ``product_name`` creates the product if it is new."""
+    def add_record(self, record: dict, *, actor: str, files: Iterable[dict] = ()) -> int:
+        """One record entered in the console; ``product_name`` creates the product if it is new;
+        ``files`` (stored by ``uploads.receive``, each with its ``role``) are attached with it."""
+        now = iso(utcnow())
         with self._immediate() as db:
-            return self._insert_record(db, record, actor=actor, source="console", now=iso(utcnow()))
+            record_id = self._insert_record(db, record, actor=actor, source="console", now=now)
+            for f in files:
+                self._insert_file(db, record_id, f, actor, now)
+            return record_id
+
+    def update_record(self, record_id: int, record: dict, *, actor: str, expected: int | None = None) -> list[list]:
+        """Change a saved record; the change (each field before and after) goes into its history.
+
+        ``expected`` is the number of changes the editor saw: another edit since raises
+        RecordChanged. Returns the changes made ([field, before, after], empty when none).
+        """
+        now = iso(utcnow())
+        with self._immediate() as db:
+            rows = db.execute(_RECORD_SELECT + " WHERE r.id = ?", (record_id,))
+            names = [d[0] for d in rows.description]
+            row = rows.fetchone()
+            if row is None:
+                raise RecordNotFound(record_id)
+            before = _record(dict(zip(names, row)))
+            seen = db.execute("SELECT count(*) FROM record_changes WHERE record_id = ?", (record_id,)).fetchone()[0]
+            if expected is not None and expected != seen:
+                raise RecordChanged(record_id)
+            values = {k: record.get(k) for k in RECORD_FIELDS}
+            product_name = record.get("product_name")
+            if product_name and values["uscc"]:
+                values["product_id"] = self._ensure_product(db, values["uscc"], product_name, now)
+            elif not product_name:
+                values["product_id"] = None
+            values["service_ids"] = list(values["service_ids"] or [])
+            kind_fields = ("kind", "kind_key", "kind_label")
+            changes = [[k, before[k], values[k]] for k in RECORD_FIELDS
+                       if k not in ("product_id", *kind_fields) and before[k] != values[k]]
+            if any(before[k] != values[k] for k in kind_fields):   # one change, by the kinds' names
+                changes.insert(0, ["kind", record_kind_label(before), record_kind_label(values)])
+            if before["product_id"] != values["product_id"]:
+                changes.append(["product_name", before["product_name"], product_name or None])
+            if not changes:
+                return []
+            values["service_ids"] = json.dumps(values["service_ids"], ensure_ascii=False)
+            sets = ", ".join(f"{k} = ?" for k in values)
+            db.execute(f"UPDATE service_records SET {sets}, updated_at = ? WHERE id = ?",
+                       [*values.values(), now, record_id])
+            db.execute("INSERT INTO record_changes (record_id, at, actor, changes) VALUES (?, ?, ?, ?)",
+                       (record_id, now, actor, json.dumps(changes, ensure_ascii=False)))
+            return changes
+
+    def record_changes(self, record_id: int) -> list[dict]:
+        """The history of a record's changes, oldest first: at, actor, changes [field, before, after]."""
+        rows = self._dicts("SELECT at, actor, changes FROM record_changes WHERE record_id = ? ORDER BY id",
+                           (record_id,))
+        for r in rows:
+            r["changes"] = json.loads(r["changes"])
+        return rows
+
+    # ------------------------------------------------------------ files of a record
+
+    @staticmethod
+    def _insert_file(db: Database, record_id: int, f: dict, actor: str, now: str) -> str:
+        token = secrets.token_urlsafe(12)
+        db.execute("INSERT INTO record_files (token, record_id, role, original_name, stored_name, kind, size, sha256, "
+                   "actor, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                   (token, record_id, f["role"], f["original_name"], f["stored_name"], f["kind"], f["size"],
+                    f["sha256"], actor, now))
+        return token
+
+    def add_record_files(self, record_id: int, files: list[dict], *, actor: str) -> None:
+        """Attach files to a saved record; its history says so."""
+        now = iso(utcnow())
+        with self._immediate() as db:
+            if db.execute("SELECT 1 FROM service_records WHERE id = ?", (record_id,)).fetchone() is None:
+                raise RecordNotFound(record_id)
+            for f in files:
+                self._insert_file(db, record_id, f, actor, now)
+            changes = [["files", None, f"{f['role']}:{f['original_name']}"] for f in files]
+            db.execute("INSERT INTO record_changes (record_id, at, actor, changes) VALUES (?, ?, ?, ?)",
+                       (record_id, now, actor, json.dumps(changes, ensure_ascii=False)))
+
+    def record_files(self, record_id: int) -> list[dict]:
+        return self._dicts("SELECT token, role, original_name, stored_name, kind, size, sha256, actor, created_at "
+                           "FROM record_files WHERE record_id = ? ORDER BY id", (record_id,))
+
+    def record_file_counts(self, record_ids: Iterable[int]) -> dict[int, int]:
+        """How many files each of these records has (for lists and the archive)."""
+        ids = list(record_ids)
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        return dict(self._all(f"SELECT record_id, count(*) FROM record_files WHERE record_id IN ({marks}) "
+                              "GROUP BY record_id", ids))
+
+    def record_file_known(self, stored_name: str) -> bool:
+        return self._one("SELECT 1 FROM record_files WHERE stored_name = ?", (stored_name,)) is not None
 
     def import_records(self, records: Iterable[dict], *, actor: str) -> int:
         """Records from a spreadsheet, all in one transaction: all are stored or none."""
@@ -124,11 +220,13 @@ class ServiceRecordsStore(StoreBase):
         return _record(rows[0]) if rows else None
 
     def list_records(self, *, uscc: str | None = None, product_id: int | None = None, kind: str | None = None,
-                     first: str | None = None, last: str | None = None, limit: int = 25,
-                     offset: int = 0) -> tuple[list[dict], int]:
-        """Records, newest date first, with the total; ``first``/``last`` are local dates, both included."""
+                     kind_key: str | None = None, first: str | None = None, last: str | None = None,
+                     limit: int = 25, offset: int = 0) -> tuple[list[dict], int]:
+        """Records, newest date first, with the total; ``first``/``last`` are local dates, both included.
+        ``kind`` is a fixed kind (with the site.yml kinds counted as it), ``kind_key`` a site.yml kind."""
         where, params = [], []
-        for column, value in (("r.uscc", uscc), ("r.product_id", product_id), ("r.kind", kind)):
+        for column, value in (("r.uscc", uscc), ("r.product_id", product_id), ("r.kind", kind),
+                              ("r.kind_key", kind_key)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
@@ -224,9 +322,11 @@ class ServiceRecordsStore(StoreBase):
             entries.append({"at": i["opened_at"], "kind": "issue", "title": i["issue_kind"], "issue_id": i["id"],
                             "ref": i["ref"], "status": i["status"], "detail": i["outcome"]})
         rec_where = "r.uscc = ?" + (" AND r.product_id = ?" if product_id is not None else "")
-        for r in self._dicts(_RECORD_SELECT + " WHERE " + rec_where, app_params):
+        records = self._dicts(_RECORD_SELECT + " WHERE " + rec_where, app_params)
+        files = self.record_file_counts(r["id"] for r in records)
+        for r in records:
             entries.append({"at": r["date"], "kind": "record", "title": r["kind"], "record": _record(r),
-                            "record_id": r["id"], "detail": r["summary"]})
+                            "record_id": r["id"], "detail": r["summary"], "files": files.get(r["id"], 0)})
         entries.sort(key=lambda e: e["at"])   # roughly; the console orders by local day (it knows the zone)
         return entries
 

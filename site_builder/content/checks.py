@@ -161,6 +161,32 @@ def check_form(project: Project, svc: model.Service, src: Source) -> None:
                 f"did you mean '{guess}'?" if guess else "use one of: " + ", ".join(values)))
 
 
+def check_record_kinds(project: Project, src: Source) -> None:
+    """site.yml ``record_kinds``: new ids and names (not the fixed kinds' either), each counted as
+    one of the fixed kinds in the yearly evaluation."""
+    fixed = model.RECORD_KIND_LABELS
+    ids: set[str] = set()
+    names: set[str] = set()
+    for i, kind in enumerate(project.site.record_kinds):
+        if kind.id in fixed or kind.id in ids:
+            project.diagnostics.append(src.diag(
+                ("record_kinds", i, "id"), f"record kind id '{kind.id}' is already "
+                + ("a fixed kind" if kind.id in fixed else "used above"), "give this kind an id of its own"))
+        if kind.name in fixed.values() or kind.name in names:
+            project.diagnostics.append(src.diag(
+                ("record_kinds", i, "name"), f"record kind name '{kind.name}' is already "
+                + ("a fixed kind" if kind.name in fixed.values() else "used above"),
+                "use the fixed kind itself, or give this kind a name of its own"))
+        if kind.counts_as not in fixed:
+            by_label = {v: k for k, v in fixed.items()}
+            guess = by_label.get(kind.counts_as) or closest(kind.counts_as, list(fixed))
+            project.diagnostics.append(src.diag(
+                ("record_kinds", i, "counts_as"), f"'counts_as: {kind.counts_as}' is not a fixed record kind",
+                f"did you mean '{guess}'?" if guess else "use one of: " + ", ".join(fixed)))
+        ids.add(kind.id)
+        names.add(kind.name)
+
+
 def check_dates(project: Project, obj: Any, src: Source, today: dt.date) -> None:
     reviewed = getattr(obj, "reviewed", None)
     if reviewed is None:
@@ -247,6 +273,7 @@ def check_project(project: Project, today: dt.date | None = None) -> None:
             _ref(project, site_src, ("basic_flow",), project.site.basic_flow, project.flows, "flow", "flows/")
         for i, sid in enumerate(project.site.popular):
             _ref(project, site_src, ("popular", i), sid, project.services, "service", "content/services/")
+        check_record_kinds(project, site_src)
         check_dates(project, project.site, site_src, today)
     check_redirects(project)
     codes: dict[str, str] = {}

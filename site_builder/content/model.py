@@ -166,6 +166,29 @@ class Handbook(Strict):
     date: Optional[dt.date] = None
 
 
+# The fixed kinds of offline service records (服务记录) the backend keeps (seed 001, 8.2 and 10);
+# forms_backend.vocabulary takes them from here. training: a 法规宣贯 or training session the
+# workstation holds; staff_training: its own staff attending training (人员参训).
+RECORD_KIND_LABELS = {
+    "consultation": "咨询接待",
+    "visit": "走访调研",
+    "training": "法规宣贯/培训",
+    "mock_inspection": "现场模拟检查",
+    "pre_review": "注册资料预审",
+    "staff_training": "人员参训",
+    "other": "其他",
+}
+
+
+class RecordKind(Strict):
+    """A kind of offline service record a workstation adds to the fixed ones (site.yml
+    ``record_kinds``); the yearly evaluation counts it under the fixed kind ``counts_as``."""
+    id: str = Field(pattern=SLUG)
+    name: str = Field(max_length=50)
+    counts_as: str = "other"
+    note: Optional[str] = None
+
+
 class Site(Strict):
     title: str
     short_title: Optional[str] = None
@@ -189,6 +212,8 @@ class Site(Strict):
     # `reference: true` (外地经验参考). Empty: no check.
     jurisdictions: list[str] = []
     handbook: Optional[Handbook] = None
+    # Kinds of offline service records this workstation keeps besides the fixed ones (backend).
+    record_kinds: list[RecordKind] = []
     reviewed: Optional[dt.date] = None
     provenance: Optional[Provenance] = None
 

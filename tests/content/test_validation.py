@@ -204,3 +204,33 @@ def test_strict_can_leave_placeholders_apart(mini):
     errors_only = run("--errors-only")
     assert "placeholder in" not in errors_only.output
     assert "2 warning(s): 1 placeholder(s) 【待补充】, 1 review date(s) over a year old" in errors_only.output
+
+
+def test_record_kinds_in_site_yml_are_checked_with_their_line(mini):
+    """Issue 19: the kinds of service records a workstation adds in site.yml."""
+    site = mini / "content" / "site.yml"
+    start = len(site.read_text(encoding="utf-8").splitlines())
+    with site.open("a", encoding="utf-8") as f:
+        f.write("record_kinds:\n"
+                "  - {id: forum, name: 企业座谈会, counts_as: vist}\n"
+                "  - {id: visit, name: 走访调研}\n"
+                "  - {id: forum, name: 座谈, counts_as: 法规宣贯/培训}\n")
+    rel = "content/site.yml"
+    found = messages(mini)
+    assert f"{rel}:{start + 2}:30: error: 'counts_as: vist' is not a fixed record kind — did you mean 'visit'?" in found
+    assert (f"{rel}:{start + 3}:6: error: record kind id 'visit' is already a fixed kind — give this kind an id of "
+            "its own") in found
+    assert (f"{rel}:{start + 3}:17: error: record kind name '走访调研' is already a fixed kind — use the fixed kind "
+            "itself, or give this kind a name of its own") in found
+    assert f"{rel}:{start + 4}:6: error: record kind id 'forum' is already used above — give this kind an id of its own" in found
+    assert any(m.startswith(f"{rel}:{start + 4}:") and "'counts_as: 法规宣贯/培训'" in m and "'training'" in m
+               for m in found)
+    # a shape error (an id that is no slug) stops the file, with its line
+    site.write_text(site.read_text(encoding="utf-8") + "  - {id: Bad_Id, name: 坏}\n", encoding="utf-8")
+    assert messages(mini) == [f"{rel}:{start + 5}:6: error: 'Bad_Id' is not a valid id in 'id' — use lowercase "
+                              "letters a-z, digits and hyphens, e.g. drug-testing"]
+    # a good list passes
+    text = site.read_text(encoding="utf-8").splitlines()[:start]
+    site.write_text("\n".join(text) + "\nrecord_kinds:\n  - {id: forum, name: 企业座谈会, counts_as: visit}\n",
+                    encoding="utf-8")
+    assert messages(mini) == []

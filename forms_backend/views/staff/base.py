@@ -22,7 +22,8 @@ from ...forms.messages import ERROR_SUMMARY_TITLE
 from ...forms.staff import PAGE_SIZE
 from ...storage import QueueFilter, iso, utcnow
 from ...vocabulary import (ACTION_LABELS, CHANNEL_LABELS, KIND_LABELS, PRODUCT_FLAG_LABELS, RECORD_CHANNEL_LABELS,
-                           RECORD_KIND_LABELS, ROLE_LABELS, SCORE_LABELS, STATUS_LABELS, STATUSES, TOLD_VIA_LABELS)
+                           RECORD_KIND_LABELS, ROLE_LABELS, SCORE_LABELS, STATUS_LABELS, STATUSES, TOLD_VIA_LABELS,
+                           record_kind_label)
 from ...workdays import local_today
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -42,7 +43,7 @@ def _context():
             "KIND_LABELS": KIND_LABELS, "SCORE_LABELS": SCORE_LABELS, "TOLD_VIA_LABELS": TOLD_VIA_LABELS,
             "ROLE_LABELS": ROLE_LABELS, "RECORD_KIND_LABELS": RECORD_KIND_LABELS,
             "RECORD_CHANNEL_LABELS": RECORD_CHANNEL_LABELS, "PRODUCT_FLAG_LABELS": PRODUCT_FLAG_LABELS,
-            "summary_title": ERROR_SUMMARY_TITLE}
+            "record_kind_label": record_kind_label, "summary_title": ERROR_SUMMARY_TITLE}
 
 
 def store():
@@ -91,6 +92,11 @@ def paging(total: int, page: int, *, size: int = PAGE_SIZE) -> dict:
 def wake_mail() -> None:
     if current_app.config["GUIDE_MAIL_WORKER"]:
         current_guide().background.wake()
+
+
+def record_kinds() -> list:
+    """The kinds of service records site.yml adds to the fixed ones (``record_kinds``)."""
+    return list(current_guide().project.site.record_kinds)
 
 
 def service_options() -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ from flask import request
 from ... import uploads
 from ...forms.staff_work import (FOLLOWUP_OPTIONS, RESULT_ACCEPT, RESULT_MAX_MB, RESULT_TITLES, FollowupForm,
                                  MergeForm, ReasonForm, ResultForm, assign_form, upload_error)
+from ...forms.messages import message
 from ...results import results_dir
 from ...vocabulary import FINAL_STATUSES, FOLLOWUP_SCORES
 from .base import store, user_names
@@ -37,18 +38,30 @@ def issue_extras(issue, *, merge=None, reopen=None, followup=None) -> dict:
             "followup_options": FOLLOWUP_OPTIONS, "FOLLOWUP_SCORES": FOLLOWUP_SCORES}
 
 
+def receive_files(name: str, *, folder, accept: list[str], max_mb: float, limit: int = 20) -> tuple[list[dict], str | None]:
+    """The files staff chose in the file input ``name`` of this request, each checked by content
+    and stored under a generated name (``uploads.receive``, as applicants' uploads); or the error
+    of the first refused one (then nothing of this request is kept)."""
+    got: list[dict] = []
+    chosen = [f for f in request.files.getlist(name) if f and f.filename]
+    if len(chosen) > limit:
+        return [], message("too_many_files", max=limit)
+    for file in chosen:
+        try:
+            r = uploads.receive(file, field_id=name, accept=accept, max_mb=max_mb, folder=folder)
+        except uploads.UploadRejected as exc:
+            uploads.discard(folder, [g["stored_name"] for g in got])
+            return [], (f"{uploads.safe_name(file.filename)}：" if len(chosen) > 1 else "") + upload_error(exc)
+        got.append({"original_name": r.original_name, "stored_name": r.stored_name, "kind": r.kind,
+                    "size": r.size, "sha256": r.sha256})
+    return got, None
+
+
 def receive_result(form_prefix: str = "d") -> tuple[dict | None, str | None]:
     """The uploaded result file of this request, stored and checked by content; or the error."""
-    file = request.files.get(f"{form_prefix}-file")
-    if file is None or not file.filename:
-        return None, None
-    try:
-        got = uploads.receive(file, field_id="result", accept=RESULT_ACCEPT, max_mb=RESULT_MAX_MB,
-                              folder=results_dir())
-    except uploads.UploadRejected as exc:
-        return None, upload_error(exc)
-    return {"original_name": got.original_name, "stored_name": got.stored_name, "kind": got.kind,
-            "size": got.size, "sha256": got.sha256}, None
+    docs, error = receive_files(f"{form_prefix}-file", folder=results_dir(), accept=RESULT_ACCEPT,
+                                max_mb=RESULT_MAX_MB, limit=1)
+    return (docs[0] if docs else None), error
 
 
 def discard_result(doc: dict | None) -> None:

@@ -7,7 +7,7 @@ from forms_backend import vocabulary
 from forms_backend.storage import Storage
 
 # The CHECK lists as the migrations shipped them (0001-0005; 0005 rebuilt application_events and issue_notes;
-# 0010 rebuilt the two status tables with 'withdrawn'; 0011 added the service records).
+# 0010 rebuilt the two status tables with 'withdrawn'; 0011 added the service records, 0013 their files).
 SHIPPED = {
     "applications": ["status IN ('submitted', 'accepted', 'in_progress', 'completed', 'needs_info', 'rejected', "
                      "'withdrawn')"],
@@ -28,6 +28,7 @@ SHIPPED = {
                         "'staff_training', 'other')", "channel IN ('phone', 'walk_in', 'online')",
                         "source IN ('console', 'import')"],
     "archive_views": ["what IN ('enterprise', 'product', 'catalogue', 'export')"],
+    "record_files": ["role IN ('attachment', 'material')"],
 }
 
 
@@ -52,5 +53,7 @@ def test_changing_the_vocabulary_does_not_change_what_a_shipped_migration_create
     monkeypatch.setattr(vocabulary, "STATUSES", vocabulary.STATUSES + ("withdrawn",))
     monkeypatch.setattr(vocabulary, "ROLES", vocabulary.ROLES + ("auditor",))
     monkeypatch.setattr(vocabulary, "TOLD_VIA", vocabulary.TOLD_VIA + ("wechat",))
+    monkeypatch.setattr(vocabulary, "RECORD_KINDS", vocabulary.RECORD_KINDS + ("forum",))
+    monkeypatch.setattr(vocabulary, "RECORD_FILE_ROLES", vocabulary.RECORD_FILE_ROLES + ("photo",))
     Storage(tmp_path / "after.db").close()
     assert _schema(tmp_path / "after.db") == _schema(tmp_path / "before.db")
