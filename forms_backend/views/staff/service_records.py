@@ -148,8 +148,7 @@ def _render_record(rec: dict, *, file_errors: dict | None = None, status: int = 
 def _history(record_id: int, labels_of: dict) -> list[dict]:
     """The record's changes for people: each field by its label, values as the record page shows them."""
     names = dict(service_options())
-    labels_of = {**labels_of, "service_ids": labels_of.get("services", "涉及的服务事项"), "kind": "服务类型",
-                 "files": "文件"}
+    labels_of = {**labels_of, "service_ids": labels_of.get("services", "涉及的服务事项"), "kind": "服务类型"}
 
     def shown(field: str, value) -> str:
         if value is None or value == "" or value == []:
@@ -158,12 +157,14 @@ def _history(record_id: int, labels_of: dict) -> list[dict]:
             return RECORD_CHANNEL_LABELS.get(value, value)
         if field == "service_ids":
             return "、".join(names.get(s, s) for s in value)
-        if field == "files":
-            role, _, name = str(value).partition(":")
-            return f"{RECORD_FILE_ROLE_LABELS.get(role, role)}：{name}"
         return str(value)
-    return [{"at": h["at"], "actor": h["actor"],
-             "changes": [(labels_of.get(f, f), shown(f, before), shown(f, after)) for f, before, after in h["changes"]]}
+
+    def change(field: str, before, after) -> tuple[str, str | None, str]:
+        if field == "files":   # an upload: "上传培训材料：课件.pdf"
+            role, _, name = str(after).partition(":")
+            return f"上传{RECORD_FILE_ROLE_LABELS.get(role, role)}", None, name
+        return labels_of.get(field, field), shown(field, before), shown(field, after)
+    return [{"at": h["at"], "actor": h["actor"], "changes": [change(*c) for c in h["changes"]]}
             for h in store().record_changes(record_id)]
 
 

@@ -135,7 +135,7 @@ def test_files_added_later_are_in_the_history_and_counted_in_the_lists_and_the_a
     r = staff.post(f"/staff/records/{rid}/files", {"attachments": [(io.BytesIO(PDF), "整改清单.pdf")]})
     assert r.status_code == 303
     page = staff.get(f"/staff/records/{rid}").get_data(as_text=True)
-    assert "整改清单.pdf" in page and "文件：（空） → 附件：整改清单.pdf" in page
+    assert "整改清单.pdf" in page and "上传附件：整改清单.pdf" in page
     assert storage.record_file_counts([rid]) == {rid: 1}
     listing = staff.get("/staff/records").get_data(as_text=True)
     assert f'href="/staff/records/{rid}#files">1</a>' in listing

@@ -92,3 +92,41 @@ def test_record_entry_with_the_keyboard_only(server, page, password_hash):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "请选择服务类型" in page.locator(".error-summary, [role=alert]").first.inner_text()
+
+
+def test_a_record_is_edited_and_given_training_materials_in_the_browser(server, page, password_hash, tmp_path):
+    """Issue 19: a person corrects a saved session record, adds its materials, downloads one back."""
+    base, app = server
+    storage = app.extensions["guide"].storage
+    storage.create_user("li", "staff", password_hash)
+    rid = storage.add_record({"kind": "training", "date": "2026-11-02", "staff": "li", "summary": "注册人制度宣贯",
+                              "topic": "医疗器械注册人制度", "headcount": 35}, actor="staff:li")
+    slides = tmp_path / "课件.pdf"
+    slides.write_bytes(b"%PDF-1.4\n% slides\n%%EOF\n")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    page.goto(base + f"/staff/login?next=/staff/records/{rid}")
+    page.get_by_label("账户名").fill("li")
+    page.get_by_label("密码").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(base + f"/staff/records/{rid}")
+
+    page.get_by_role("link", name="修改这条记录").click()
+    page.get_by_label("参加人数").fill("38")
+    page.get_by_label("主讲人").fill("王工")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url(base + f"/staff/records/{rid}")
+    history = page.locator(".record-history").inner_text()
+    assert "参加人数：35 → 38" in history and "主讲人：（空） → 王工" in history
+
+    page.get_by_label("上传培训材料").set_input_files(str(slides))
+    page.get_by_role("button", name="上传", exact=True).click()
+    page.wait_for_url(re.compile(rf".*/staff/records/{rid}#files$"))
+    assert "课件.pdf" in page.locator(".file-list").inner_text()
+    assert "上传培训材料：课件.pdf" in page.locator(".record-history").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "staff-record-edited-with-materials.png"), full_page=True)
+    with page.expect_download() as got:
+        page.get_by_role("link", name="课件.pdf").click()
+    assert got.value.suggested_filename == "课件.pdf"
+    assert open(got.value.path(), "rb").read() == slides.read_bytes()
+    assert storage.get_record(rid)["headcount"] == 38 and page.console_errors == []
