@@ -152,8 +152,10 @@ class ServiceRecordsStore(StoreBase):
                 return []
             values["service_ids"] = json.dumps(values["service_ids"], ensure_ascii=False)
             sets = ", ".join(f"{k} = ?" for k in values)
-            db.execute(f"UPDATE service_records SET {sets}, updated_at = ? WHERE id = ?",
-                       [*values.values(), now, record_id])
+            # A changed next step is a new promise: it shows in the follow-up list again.
+            renewed = any(c[0] in ("next_step", "next_date") for c in changes)
+            db.execute(f"UPDATE service_records SET {sets}, updated_at = ?"
+                       + (", next_done_at = NULL" if renewed else "") + " WHERE id = ?", [*values.values(), now, record_id])
             db.execute("INSERT INTO record_changes (record_id, at, actor, changes) VALUES (?, ?, ?, ?)",
                        (record_id, now, actor, json.dumps(changes, ensure_ascii=False)))
             return changes

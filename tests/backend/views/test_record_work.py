@@ -174,6 +174,7 @@ def _form_values(staff) -> dict:
 def test_a_saved_record_is_edited_with_its_history_kept(app, staff, storage, admin):
     rid = record_id(record(staff, summary="走访企业", product_name="血糖仪", next_step="电话回访",
                            next_date="2026-11-16"))
+    storage.finish_next_step(rid)
     views_before = len(storage.archive_views())
     version = _edit_page(staff, rid)
     assert version == "0" and "修改服务记录第" in staff.page and "走访企业" in staff.page
@@ -185,6 +186,7 @@ def test_a_saved_record_is_edited_with_its_history_kept(app, staff, storage, adm
     assert (rec["kind_key"], rec["summary"], rec["product_name"], rec["next_date"]) == \
         ("forum", "走访企业并座谈", "血压计", "2026-11-20")
     assert rec["actor"] == "staff:li" and rec["updated_at"]
+    assert rec["next_done_at"] is None   # a new date is a new promise: back in the follow-up list
     [change] = storage.record_changes(rid)
     assert change["actor"] == "staff:li"
     assert [c[0] for c in change["changes"]] == ["kind", "summary", "next_date", "product_name"]
