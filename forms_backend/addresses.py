@@ -6,6 +6,7 @@ shows it, and ``guide serve`` warns at start-up when the staff address itself is
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from email_validator import EmailNotValidError, validate_email
@@ -18,6 +19,12 @@ def is_address(value: object) -> bool:
     """True for a syntactically valid mail address (no DNS lookup; the reserved .test domain allowed)."""
     if not isinstance(value, str) or not value.strip() or len(value) > 254:
         return False
+    return _valid_address(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid_address(value: str) -> bool:
+    # Cached: every application's mail checks the same staff address again.
     try:
         validate_email(value.strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError:

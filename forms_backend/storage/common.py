@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from .errors import StorageError
 
 __all__ = ["NAME_SQL", "name_key", "REF_ALPHABET", "REF_RANDOM_CHARS", "SAFE_SQLITE", "archive_no", "between", "iso", "like", "new_ref",
-           "sql_list", "sqlite_is_safe", "sqlite_version", "utcnow"]
+           "random_ref", "ref_is_free", "sql_list", "sqlite_is_safe", "sqlite_version", "utcnow"]
 
 # SQLite releases before this one can corrupt a WAL database when two connections write or
 # checkpoint at the same moment (the "WAL-reset" bug, fixed in 3.51.3).
@@ -38,12 +38,20 @@ def sqlite_is_safe() -> bool:
     return sqlite_version() >= SAFE_SQLITE
 
 
+def random_ref(prefix: str, yymm: str) -> str:
+    """A candidate reference number (whether it is free, only the write transaction can tell)."""
+    return f"{prefix}-{yymm}-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_RANDOM_CHARS))
+
+
+def ref_is_free(db: Database, ref: str, table: str = "applications") -> bool:
+    return db.execute(f"SELECT 1 FROM {table} WHERE ref = ?", (ref,)).fetchone() is None
+
+
 def new_ref(db: Database, prefix: str, yymm: str, table: str = "applications") -> str:
     """A reference number not yet used in ``table`` (call it inside the write transaction)."""
     for _ in range(50):
-        tail = "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_RANDOM_CHARS))
-        ref = f"{prefix}-{yymm}-{tail}"
-        if db.execute(f"SELECT 1 FROM {table} WHERE ref = ?", (ref,)).fetchone() is None:
+        ref = random_ref(prefix, yymm)
+        if ref_is_free(db, ref, table):
             return ref
     raise StorageError("no free reference number after 50 tries")
 

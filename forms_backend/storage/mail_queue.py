@@ -27,22 +27,36 @@ class MailQueueStore(StoreBase):
 
     @staticmethod
     def _queue_mail(db: Database, application_id: int | None, mails: Sequence[dict], now: str) -> None:
-        """Queue ``mails`` (email by default; ``mail.sms`` rows say channel 'sms').
+        """Queue ``mails`` (email by default; ``mail.sms`` rows say channel 'sms')."""
+        MailQueueStore._insert_mail(db, application_id, MailQueueStore._addressed(mails), now)
+
+    @staticmethod
+    def _addressed(mails: Sequence[dict]) -> list[dict]:
+        """Each message with its channel and whether that channel can deliver to its recipient.
 
         A message to something that is not a recipient of its channel (a placeholder instead of
         an address, a landline for an SMS) is kept as refused: never sent, never counted as sent.
+        Pure work, no database: a caller may do it before taking the write lock.
         """
+        out = []
         for mail in mails:
             channel = mail.get("channel", "email")
             ok = is_recipient(channel, mail["to"])
-            error = None if ok else refusal(mail["to"])
+            out.append({**mail, "channel": channel, "error": None if ok else refusal(mail["to"])})
+        return out
+
+    @staticmethod
+    def _insert_mail(db: Database, application_id: int | None, mails: Sequence[dict], now: str) -> None:
+        """Insert messages checked by ``_addressed``; a recipient over its daily limit is refused here."""
+        for mail in mails:
+            error = mail["error"]
             limit = mail.get("per_recipient_day")
-            if ok and limit is not None and MailQueueStore._sent_to(db, str(mail["to"]), now) >= limit:
-                ok, error = False, RECIPIENT_LIMIT.format(limit=limit)
+            if error is None and limit is not None and MailQueueStore._sent_to(db, str(mail["to"]), now) >= limit:
+                error = RECIPIENT_LIMIT.format(limit=limit)
             db.execute("INSERT INTO mail_queue (application_id, kind, channel, to_addr, subject, body, "
                        "next_attempt_at, created_at, status, last_error) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                       (application_id, mail["kind"], channel, str(mail["to"] or ""), mail["subject"],
-                        mail["body"], now, now, "pending" if ok else "failed", error))
+                       (application_id, mail["kind"], mail["channel"], str(mail["to"] or ""), mail["subject"],
+                        mail["body"], now, now, "pending" if error is None else "failed", error))
 
     @staticmethod
     def _sent_to(db: Database, to: str, now: str) -> int:

@@ -83,6 +83,20 @@ def test_submit_writes_application_event_uploads_and_mail_together(store):
     assert store.mail_rows()[0]["subject"] == result.ref
 
 
+def test_a_reference_drawn_before_the_lock_but_taken_is_drawn_again_with_its_mail(store, monkeypatch):
+    from forms_backend.storage import applications
+    make_draft(store, "d1")
+    make_draft(store, "d2")
+    mails = lambda ref: [{"kind": "applicant_ack", "to": "a@example.com", "subject": ref, "body": f"编号 {ref}"}]
+    taken = submit(store, "d1", compose_mail=mails).ref
+    drawn = []
+    monkeypatch.setattr(applications, "random_ref", lambda prefix, yymm: drawn.append(taken) or taken)
+    second = submit(store, "d2", compose_mail=mails)
+    assert drawn == [taken] and second.created and second.ref != taken and second.ref.startswith("ZY-2611-")
+    assert [(m["subject"], m["body"]) for m in store.mail_rows()] == [(taken, f"编号 {taken}"),
+                                                                     (second.ref, f"编号 {second.ref}")]
+
+
 def test_a_failure_inside_submit_leaves_nothing_behind(store):
     make_draft(store, "d")
 
