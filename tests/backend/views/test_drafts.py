@@ -33,6 +33,31 @@ def test_the_session_cookie_outlives_the_browser(client):
     assert when - dt.datetime.utcnow() > dt.timedelta(days=29)
 
 
+def test_the_session_cookie_is_re_sent_when_it_changes_or_is_an_hour_old(app, client, monkeypatch):
+    import itsdangerous
+
+    applicant = Applicant(client, "metering")
+    applicant.fill({"org_name": "连云港测试医药有限公司"})
+    # Signed just now and unchanged: not sent again (its expiry is a moment old).
+    assert "Set-Cookie" not in client.get("/apply/metering").headers
+    # Changed: sent, whatever its age.
+    assert "guide_session=" in applicant.fill({"org_name": "连云港另一家医药有限公司"}).headers.get("Set-Cookie", "")
+    # The same session signed more than an hour ago: sent again with the expiry moved on.
+    serializer = app.session_interface.get_signing_serializer(app)
+    data = serializer.loads(client.get_cookie("guide_session").value)
+    now = itsdangerous.TimestampSigner.get_timestamp
+    monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: now(self) - 3601)
+    client.set_cookie("guide_session", serializer.dumps(data))
+    monkeypatch.undo()
+    r = client.get("/apply/metering")
+    cookie = r.headers.get("Set-Cookie", "")
+    assert "guide_session=" in cookie and "Expires=" in cookie
+    when = dt.datetime.strptime(re.search(r"Expires=([^;]+)", cookie).group(1), "%a, %d %b %Y %H:%M:%S GMT")
+    assert when - dt.datetime.utcnow() > dt.timedelta(days=29, hours=23)
+    assert 'value="连云港另一家医药有限公司"' in r.get_data(as_text=True)  # the draft came with it
+    assert "Set-Cookie" not in client.get("/apply/metering").headers
+
+
 def save_draft(client, data) -> str:
     applicant = Applicant(client, "metering")
     applicant.open_form()
