@@ -13,7 +13,7 @@ from flask import Flask
 
 from . import settings as settings_mod
 from .private_files import private_dir
-from .storage import SAFE_SQLITE, DatabaseCorrupt, Storage, sqlite_is_safe
+from .storage import DatabaseCorrupt, Storage, sqlite
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for problem in problems:
         log.warning("%s", problem)
     calendar = CalendarSource(cfg["GUIDE_HOLIDAYS_FILE"])  # a broken holidays file stops the start
-    storage = open_storage(cfg["GUIDE_DB"])
+    storage = open_storage(cfg["GUIDE_DB"], timeout=cfg["GUIDE_DB_BUSY_SECONDS"])
     guide = Guide(project=project, storage=storage, theme=static_site.ThemeCache(cfg["GUIDE_SITE_DIR"]),
                   calendar=calendar, mail_problems=problems)
     content_reload.install(guide, project, cfg["GUIDE_FOLLOWUP_DAYS"])
@@ -90,27 +90,25 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def open_storage(path: Path) -> Storage:
+def open_storage(path: Path, timeout: float = 10.0) -> Storage:
     """Open (creating and migrating) the database; check it and say which SQLite runs it."""
-    import sqlite3
-
     private_dir(path.parent)
     try:
-        storage = Storage(path)
-    except sqlite3.DatabaseError as exc:
+        storage = Storage(path, timeout=timeout)
+    except sqlite.sqlite3.DatabaseError as exc:
         raise DatabaseCorrupt(f"{path}: cannot open the database: {exc}") from exc
     problems = storage.quick_check()
     if problems:
         storage.close()
         raise DatabaseCorrupt(f"{path}: PRAGMA quick_check reported: {'; '.join(problems[:5])}")
 
-    safe = ".".join(map(str, SAFE_SQLITE))
-    if sqlite_is_safe():
-        log.info("database %s: SQLite %s, journal %s", path, sqlite3.sqlite_version, storage.journal_mode())
+    if sqlite.is_safe():
+        log.info("database %s: %s, journal %s", path, sqlite.library(), storage.journal_mode())
     else:
-        log.warning("database %s: SQLite %s is older than %s, which fixes the WAL-reset bug that can corrupt a "
-                    "database when two connections write or checkpoint at once; run one process per database "
-                    "(e.g. gunicorn --workers 1 --threads N) or upgrade SQLite", path, sqlite3.sqlite_version, safe)
+        log.warning("database %s: %s is older than %s, which fixes the WAL-reset bug that can corrupt a database "
+                    "when two connections write or checkpoint at once; every write takes the file lock %s.lock "
+                    "as a mitigation. Install the pysqlite3 wheel (pip install pysqlite3) for a current SQLite",
+                    path, sqlite.library(), ".".join(map(str, sqlite.SAFE_SQLITE)), path.name)
     return storage
 
 

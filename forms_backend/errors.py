@@ -7,6 +7,8 @@ from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .storage import StorageBusy, StorageFull, StorageUnavailable
+
 log = logging.getLogger(__name__)
 
 PAGES: dict[int, tuple[str, str]] = {
@@ -17,7 +19,11 @@ PAGES: dict[int, tuple[str, str]] = {
     413: ("提交的内容太大", "本次提交的文件总大小超过了 {mb} MB 的上限。请压缩或拆分文件后重新提交。"),
     429: ("操作太频繁", "您的操作太频繁，请稍等几分钟再试。"),
     500: ("系统暂时出错", "系统暂时出错，您的操作可能没有完成。请稍后重试；多次出现时，请通过指南中的咨询电话联系我们。"),
+    503: ("系统繁忙，请稍后重试", "系统暂时无法处理您的操作，这次提交没有保存，也没有生成申请编号。请稍后重试；"
+                         "多次出现时，请通过指南中的咨询电话联系我们。"),
 }
+# Seconds a browser or proxy is told to wait before trying again (the Retry-After of a 503).
+RETRY_AFTER = {StorageBusy: 5, StorageFull: 60}
 CSRF_PAGE = ("页面已过期", "页面已过期，或请求不是从本站的表单发出的。请返回表单页面，刷新后重新提交。")
 
 
@@ -41,6 +47,23 @@ def handle_unexpected(exc: InternalServerError):
     return _render(500, *PAGES[500])
 
 
+def handle_unavailable(exc: StorageUnavailable):
+    """A full disk or a database locked too long: 503, the same plain page, never a 500."""
+    from .context import current_guide
+    from .uploads import discard_unrecorded
+
+    gone = discard_unrecorded(current_guide().storage.upload_known)
+    if gone:
+        log.info("deleted %d uploaded file(s) the failed request had written", len(gone))
+    if isinstance(exc, StorageFull):
+        log.error("storage full, %s %s refused: %s", request.method, request.path, exc)
+    else:
+        log.warning("storage busy, %s %s refused: %s", request.method, request.path, exc)
+    body, code = _render(503, *PAGES[503])
+    retry = next((s for kind, s in RETRY_AFTER.items() if isinstance(exc, kind)), 30)
+    return body, code, {"Retry-After": str(retry)}
+
+
 def _limit_mb() -> str:
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     return f"{limit / 1024 / 1024:.0f}"
@@ -49,3 +72,4 @@ def _limit_mb() -> str:
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(InternalServerError, handle_unexpected)
+    app.register_error_handler(StorageUnavailable, handle_unavailable)

@@ -16,6 +16,8 @@ SETTINGS: dict[str, tuple[Any, str, str]] = {
     "GUIDE_SITE_DIR": (None, "path", "built static site (default <project>/site)"),
     "GUIDE_DATA_DIR": (None, "path", "database, uploads/, outbox/ and secret_key (default <project>/var)"),
     "GUIDE_DB": (None, "path", "the SQLite file (default <data dir>/guide.db)"),
+    "GUIDE_DB_BUSY_SECONDS": (10, "float", "how long a write waits for another one holding the database before the "
+                                           "request gets a 503 请稍后重试 page"),
     "GUIDE_SERVE_SITE": (False, "bool", "also serve the static site from this process (guide serve sets it)"),
     "GUIDE_SMTP_HOST": ("", "str", "SMTP server; empty means write mail to <data dir>/outbox/"),
     "GUIDE_SMTP_PORT": (25, "int", "SMTP port"),
@@ -69,7 +71,7 @@ MINIMUM = {"GUIDE_FIRST_CONTACT_DAYS": 0, "GUIDE_RECTIFY_DAYS": 1, "GUIDE_FOLLOW
            "GUIDE_STAFF_IDLE_MINUTES": 1, "GUIDE_TRACK_LINK_DAYS": 1, "GUIDE_DRAFT_DAYS": 1, "GUIDE_MAIL_PER_RECIPIENT_DAY": 1,
            "GUIDE_UPLOAD_SESSION_MB": 0, "GUIDE_UPLOAD_ADDRESS_MB": 0, "GUIDE_UPLOAD_TOTAL_MB": 0,
            "GUIDE_UPLOAD_PENDING_HOURS": 0.25, "GUIDE_MIN_FREE_MB": 0, "GUIDE_MAIL_KEEP_DAYS": 1,
-           "GUIDE_FEEDBACK_KEEP_DAYS": 1}
+           "GUIDE_FEEDBACK_KEEP_DAYS": 1, "GUIDE_DB_BUSY_SECONDS": 0.1}
 # Used for emailed links when GUIDE_BASE_URL is not set outside production (guide serve sets it).
 DEV_BASE_URL = "http://localhost"
 

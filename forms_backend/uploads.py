@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
-from flask import send_from_directory
+from flask import g, has_request_context, send_from_directory
 
 from .private_files import opener, private_dir
+from .storage.core import translated
 
 CHUNK = 64 * 1024
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -209,7 +210,7 @@ def receive(storage, *, field_id: str, accept: list[str], max_mb: float, folder:
     digest = hashlib.sha256()
     written = 0
     try:
-        with open(path, "xb", opener=opener) as out:
+        with translated(), open(path, "xb", opener=opener) as out:
             chunk = head
             while chunk:
                 written += len(chunk)
@@ -223,8 +224,10 @@ def receive(storage, *, field_id: str, accept: list[str], max_mb: float, folder:
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
-        path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)  # a rejected file, a full disk (StorageFull), a broken connection
         raise
+    if has_request_context():
+        g.setdefault("written_files", []).append((folder, stored))
     budget.spend(written)
     return Received(field_id, original, stored, kind, CONTENT_TYPES.get(kind, "application/octet-stream"),
                     written, digest.hexdigest())
@@ -252,6 +255,17 @@ def discard(folder: Path, names: list[str]) -> None:
         if "/" in name or name.startswith("."):
             continue
         (folder / name).unlink(missing_ok=True)
+
+
+def discard_unrecorded(known) -> list[str]:
+    """Delete the files this request wrote that no database row names (``known(stored_name)`` is
+    False): what a request leaves when its storage write fails (a full disk, a locked database)."""
+    gone = []
+    for folder, name in g.pop("written_files", []):
+        if not known(name):
+            discard(folder, [name])
+            gone.append(name)
+    return gone
 
 
 def orphans(folder: Path, known, older_than: float = 86400) -> list[str]:

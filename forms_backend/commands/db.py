@@ -81,19 +81,18 @@ def purge(project: Path, db_path: Path | None) -> None:
 @db_option
 def check(project: Path, db_path: Path | None) -> None:
     """Run SQLite's quick_check and print the SQLite version in use."""
-    import sqlite3
-
-    from ..storage import SAFE_SQLITE, sqlite_is_safe
+    from ..storage import sqlite
 
     storage = _open_existing(project, db_path)
     try:
         problems = storage.quick_check()
     finally:
         storage.close()
-    click.echo(f"SQLite {sqlite3.sqlite_version}", err=True)
-    if not sqlite_is_safe():
-        click.echo(f"warning: SQLite older than {'.'.join(map(str, SAFE_SQLITE))} has the WAL-reset bug; "
-                   "see the README", err=True)
+    click.echo(sqlite.library(), err=True)
+    if not sqlite.is_safe():
+        click.echo(f"warning: SQLite older than {'.'.join(map(str, sqlite.SAFE_SQLITE))} has the WAL-reset bug; "
+                   "every write takes a file lock as a mitigation; install the pysqlite3 wheel (see the README)",
+                   err=True)
     if problems:
         for p in problems:
             click.echo(f"error: {p}", err=True)

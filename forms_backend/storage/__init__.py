@@ -1,8 +1,8 @@
 """Storage: every SQL statement of the backend lives in this package.
 
-SQLite through sqlite-utils. One connection per process, shared by its threads behind a lock
-(the single writer that keeps us clear of the WAL-reset bug of SQLite < 3.51.3 as far as one
-process can); WAL, a busy timeout, and ``BEGIN IMMEDIATE`` wherever a read decides a write:
+SQLite (the one library ``sqlite`` imports: the pysqlite3 wheel's bundled SQLite, else Python's)
+through sqlite-utils. One connection per process, shared by its threads behind a lock; WAL, a
+busy timeout, and ``BEGIN IMMEDIATE`` wherever a read decides a write:
 reference numbers, submissions, status changes, claiming mail. Migrations are numbered and
 recorded by sqlite-utils' ``Migrations`` (``migrations.py``).
 
@@ -11,19 +11,20 @@ One module per table or area, each a mixin of ``Storage`` over ``core.StoreBase`
 ``page_feedback``, ``suggestions``, ``issues``, ``results``, ``statistics`` (aggregates in SQL), ``console``,
 ``exports`` (rows streamed on a read connection of their own, the paged catalogue), ``corrections`` (补正),
 ``service_records`` (offline records, products, the archive timeline and its view log); ``records`` holds the
-dataclasses returned, ``errors`` the named errors, ``common`` small helpers.
+dataclasses returned, ``errors`` the named errors, ``common`` small helpers, ``sqlite`` the SQLite module.
 
 This module is the seam for moving to another database: views never see SQL or rows, only
 the dataclasses and dicts returned here.
 """
 from __future__ import annotations
 
-from .common import REF_ALPHABET, SAFE_SQLITE, archive_no, iso, sqlite_is_safe, utcnow
+from . import sqlite
+from .common import REF_ALPHABET, archive_no, iso, utcnow
 from .core import check_copy
 from .corrections import CorrectionNotOpen, correction_field
 from .errors import (ApplicationNotFound, BadTransition, DatabaseCorrupt, DraftNotFound, IssueClosed, IssueNotFound,
-                     LastAdmin, NotClosed, ProductNotFound, RecordChanged, RecordNotFound, StaleSubmission, StatusChanged, StorageError, UserExists, UserNotFound,
-                     VoteNotFound)
+                     LastAdmin, NotClosed, ProductNotFound, RecordChanged, RecordNotFound, StaleSubmission, StatusChanged,
+                     StorageBusy, StorageError, StorageFull, StorageUnavailable, UserExists, UserNotFound, VoteNotFound)
 from .exports import ExportFilter
 from .migrations import migrations
 from .records import (ApplicationRecord, ConsoleCounts, Contact, Correction, Draft, Event, Issue, IssueNote, NewUpload, QueuedMail,
@@ -35,10 +36,10 @@ __all__ = [
     "Storage", "migrations", "check_copy", "ExportFilter", "CorrectionNotOpen", "correction_field", "Correction",
     # errors
     "ApplicationNotFound", "BadTransition", "DatabaseCorrupt", "DraftNotFound", "IssueClosed", "IssueNotFound",
-    "LastAdmin", "NotClosed", "ProductNotFound", "RecordChanged", "RecordNotFound", "StaleSubmission", "StatusChanged", "StorageError", "UserExists", "UserNotFound", "VoteNotFound",
+    "LastAdmin", "NotClosed", "ProductNotFound", "RecordChanged", "RecordNotFound", "StaleSubmission", "StatusChanged", "StorageError", "StorageUnavailable", "StorageBusy", "StorageFull", "UserExists", "UserNotFound", "VoteNotFound",
     # records
     "ApplicationRecord", "ConsoleCounts", "Contact", "Draft", "Event", "Issue", "IssueNote", "NewUpload", "QueuedMail", "QueueFilter",
     "QueueRow", "Rating", "ResultDocument", "StaffSession", "StaffUser", "Submitted", "Suggestion", "SuggestionStatus",
     # helpers
-    "REF_ALPHABET", "SAFE_SQLITE", "archive_no", "iso", "sqlite_is_safe", "utcnow",
+    "REF_ALPHABET", "archive_no", "iso", "sqlite", "utcnow",
 ]

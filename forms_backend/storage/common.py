@@ -3,19 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import sqlite3
 from typing import Iterable
 
 from sqlite_utils import Database
 
 from .errors import StorageError
 
-__all__ = ["NAME_SQL", "name_key", "REF_ALPHABET", "REF_RANDOM_CHARS", "SAFE_SQLITE", "archive_no", "between", "iso", "like", "new_ref",
-           "random_ref", "ref_is_free", "sql_list", "sqlite_is_safe", "sqlite_version", "utcnow"]
-
-# SQLite releases before this one can corrupt a WAL database when two connections write or
-# checkpoint at the same moment (the "WAL-reset" bug, fixed in 3.51.3).
-SAFE_SQLITE = (3, 51, 3)
+__all__ = ["NAME_SQL", "name_key", "REF_ALPHABET", "REF_RANDOM_CHARS", "archive_no", "between", "iso", "like", "new_ref",
+           "random_ref", "ref_is_free", "sql_list", "utcnow"]
 
 # Reference numbers avoid characters people confuse when reading or typing them: 0/O, 1/I/L.
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -28,14 +23,6 @@ def utcnow() -> dt.datetime:
 
 def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
-
-
-def sqlite_version() -> tuple[int, ...]:
-    return tuple(int(p) for p in sqlite3.sqlite_version.split("."))
-
-
-def sqlite_is_safe() -> bool:
-    return sqlite_version() >= SAFE_SQLITE
 
 
 def random_ref(prefix: str, yymm: str) -> str:

@@ -2,10 +2,11 @@
 cross-process write lock, transactions, migrations and maintenance (backup, checks)."""
 from __future__ import annotations
 
+import errno
 import os
 import secrets
-import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -18,30 +19,67 @@ except ImportError:  # pragma: no cover - not Linux/macOS: SQLite's own locking 
 from sqlite_utils import Database
 
 from ..private_files import opener, private_dir, private_file
-from .errors import StorageError
+from .errors import StorageBusy, StorageError, StorageFull
 from .migrations import migrations
+from .sqlite import is_safe, sqlite3
 
-__all__ = ["StoreBase", "check_copy"]
+__all__ = ["StoreBase", "check_copy", "unavailable"]
+
+# SQLite's primary result codes that mean "not now" rather than "wrong".
+_BUSY_CODES = {5, 6}        # SQLITE_BUSY, SQLITE_LOCKED
+_FULL_CODES = {13}          # SQLITE_FULL
+_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def unavailable(exc: BaseException) -> StorageError | None:
+    """The named storage error for a SQLite or OS error that means "try again later", else None."""
+    if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
+        return StorageFull(f"no space left for the data: {exc}")
+    if isinstance(exc, sqlite3.Error):
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        text = str(exc).lower()
+        if code in _FULL_CODES or "database or disk is full" in text:
+            return StorageFull(f"SQLite: {exc}")
+        if code in _BUSY_CODES or "database is locked" in text or "database is busy" in text:
+            return StorageBusy(f"SQLite: {exc}")
+    return None
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Turn "disk full" and "database locked" into StorageFull / StorageBusy (the edge makes them 503s)."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        named = unavailable(exc)
+        if named is None:
+            raise
+        raise named from exc
 
 
 class StoreBase:
     """One SQLite database file, opened once per process; the area mixins add the queries."""
 
+    # Whether every write transaction also takes the cross-process file lock. Needed only to
+    # keep a SQLite older than 3.51.3 clear of the WAL-reset bug (two connections writing or
+    # checkpointing at once); with the bundled SQLite, writers queue in SQLite's own lock.
+    # Measured both ways: see the README ("Production") and tests/backend/faults.
+    LOCK_WRITES = not is_safe()
+
     def __init__(self, path: Path | str, *, timeout: float = 10.0, migrate: bool = True):
         self.path = Path(path)
+        self.timeout = timeout
         private_file(self.path)  # before SQLite makes it (and its WAL and SHM files) world-readable
-        conn = sqlite3.connect(str(self.path), timeout=timeout, check_same_thread=False)
+        with translated():
+            conn = sqlite3.connect(str(self.path), timeout=timeout, check_same_thread=False)
         self.db = Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
-        # Writers of all processes queue on an OS file lock beside the database, so at most one
-        # connection writes or checkpoints at a time (the WAL-reset hazard needs two), and a
-        # waiting writer is woken as soon as the lock is free instead of sleeping in SQLite's
-        # busy-handler back-off, which under load costs tens of milliseconds per wait.
+        # The OS file lock beside the database: processes starting together take turns switching
+        # a new file to WAL and migrating it (SQLite does not always wait for the WAL switch; it
+        # needs the file to itself); with an old SQLite, every write transaction takes it too.
         self._write_lock = open(f"{self.path}.lock", "a+b", opener=opener) if fcntl else None
         self._depth = 0
-        with self._lock, self._exclusive():
-            # Switching a new file to WAL needs it to itself; SQLite does not always wait for
-            # that, so processes starting together take turns here.
+        with self._lock, self._exclusive(), translated():
             self.db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             self.db.enable_wal()
             # NORMAL is durable against a crash of the process; FULL adds an fsync per commit,
@@ -60,47 +98,78 @@ class StoreBase:
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
-        """The cross-process write lock (a no-op where there is no fcntl)."""
+        """The cross-process file lock (a no-op where there is no fcntl); StorageBusy after the
+        busy timeout, like SQLite's own lock, so a stuck writer never queues requests for ever."""
         if self._write_lock is None:
             yield
             return
-        fcntl.flock(self._write_lock, fcntl.LOCK_EX)
+        deadline = time.monotonic() + self.timeout
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(self._write_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StorageBusy(f"{self.path}.lock: still held by another process after {self.timeout:g} s")
+                time.sleep(pause)
+                pause = min(pause * 2, 0.005)
         try:
             yield
         finally:
             fcntl.flock(self._write_lock, fcntl.LOCK_UN)
 
     @contextmanager
+    def _writer(self) -> Iterator[None]:
+        if self.LOCK_WRITES:
+            with self._exclusive():
+                yield
+        else:
+            yield
+
+    @contextmanager
     def _immediate(self) -> Iterator[Database]:
-        """A write transaction that takes the write lock up front (read-then-write safe)."""
+        """A write transaction that takes the write lock up front (read-then-write safe).
+
+        Raises StorageBusy when another connection keeps the database locked past the busy
+        timeout and StorageFull when the disk is full; either way nothing of it is stored.
+        """
         with self._lock:
             if self._depth:
                 raise StorageError("write transactions do not nest")
             self._depth += 1
             try:
-                with self._exclusive():
+                with translated(), self._writer():
                     self.db.conn.execute("BEGIN IMMEDIATE")
                     try:
                         yield self.db
-                    except BaseException:
-                        self.db.rollback()
-                        raise
-                    else:
                         self.db.conn.execute("COMMIT")
+                    except BaseException:
+                        # Also when COMMIT itself failed (disk full): the transaction must not
+                        # stay open on the shared connection.
+                        self._rollback()
+                        raise
             finally:
                 self._depth -= 1
 
+    def _rollback(self) -> None:
+        if self.db.conn.in_transaction:
+            try:
+                self.db.conn.execute("ROLLBACK")
+            except sqlite3.Error:  # SQLite has rolled back already (an I/O error); nothing is kept
+                pass
+
     def _one(self, sql: str, params=()) -> tuple | None:
-        with self._lock:
+        with self._lock, translated():
             return self.db.execute(sql, params).fetchone()
 
     def _all(self, sql: str, params=()) -> list[tuple]:
-        with self._lock:
+        with self._lock, translated():
             return self.db.execute(sql, params).fetchall()
 
     def _dicts(self, sql: str, params=()) -> list[dict]:
         """Rows as dicts keyed by column name (sqlite-utils' ``query``)."""
-        with self._lock:
+        with self._lock, translated():
             return list(self.db.query(sql, params))
 
     # ------------------------------------------------------------ maintenance
@@ -139,14 +208,19 @@ class StoreBase:
         dest = Path(dest)
         private_dir(dest.parent)
         tmp = private_file(dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp"))
-        target = sqlite3.connect(str(tmp))
         try:
-            with self._lock:
-                self.db.conn.backup(target)
-            target.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            target.close()
-        os.replace(tmp, dest)
+            with translated():
+                target = sqlite3.connect(str(tmp))
+                try:
+                    with self._lock:
+                        self.db.conn.backup(target)  # one step: one consistent snapshot
+                    target.execute("PRAGMA journal_mode = DELETE")
+                finally:
+                    target.close()
+                os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # no half-written copy left behind (a full disk)
+            raise
         return dest
 
     # Tables that name a service by its id (guide rename re-points them).

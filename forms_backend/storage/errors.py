@@ -1,7 +1,8 @@
 """The named errors of the storage layer; the views translate them at the edge."""
 from __future__ import annotations
 
-__all__ = ["StorageError", "DatabaseCorrupt", "DraftNotFound", "StaleSubmission", "ApplicationNotFound", "BadTransition", "StatusChanged", "UserExists", "UserNotFound", "LastAdmin", "IssueNotFound", "IssueClosed", "NotClosed", "VoteNotFound"]
+__all__ = ["StorageError", "DatabaseCorrupt", "DraftNotFound", "StaleSubmission", "ApplicationNotFound", "BadTransition", "StatusChanged", "UserExists", "UserNotFound", "LastAdmin", "IssueNotFound", "IssueClosed", "NotClosed", "VoteNotFound", "RecordNotFound", "ProductNotFound", "RecordChanged",
+           "StorageUnavailable", "StorageBusy", "StorageFull"]
 
 
 class StorageError(Exception):
@@ -70,3 +71,15 @@ class ProductNotFound(StorageError):
 
 class RecordChanged(StorageError):
     """Someone else changed the service record since the edit form was shown."""
+
+
+class StorageUnavailable(StorageError):
+    """The data cannot be written just now; nothing of the attempt is stored, retrying later works."""
+
+
+class StorageBusy(StorageUnavailable):
+    """Another connection kept the database locked for longer than the busy timeout."""
+
+
+class StorageFull(StorageUnavailable):
+    """The disk holding the data folder is full (SQLITE_FULL, ENOSPC)."""

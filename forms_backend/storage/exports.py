@@ -8,7 +8,6 @@ WAL gives the export one consistent snapshot from its first row to its last.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -16,6 +15,7 @@ from sqlite_utils import Database
 
 from .common import archive_no, range_terms, where_sql
 from .core import StoreBase
+from .sqlite import sqlite3
 from .records import QueueFilter
 
 __all__ = ["ExportFilter", "ExportsStore"]

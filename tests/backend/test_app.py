@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sqlite3
 
 import pytest
 
-import forms_backend.app
 from forms_backend import create_app
 from forms_backend.settings import SettingsError, resolve
 from forms_backend.storage import DatabaseCorrupt
+from forms_backend.storage import sqlite
+from forms_backend.storage.sqlite import sqlite3
 from site_builder.content import ContentError
 
 from .conftest import FIXTURE, config
@@ -46,18 +46,23 @@ def test_reference_prefix_setting(tmp_path):
     assert Applicant(app.test_client(), "metering").apply(METERING).startswith("SQ-")
 
 
-def test_startup_logs_the_sqlite_version_and_warns_when_it_is_old(tmp_path, caplog, monkeypatch):
+def test_startup_logs_the_sqlite_library_in_use(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="forms_backend")
-    monkeypatch.setattr(forms_backend.app, "sqlite_is_safe", lambda: False)
+    create_app(config(tmp_path))
+    assert sqlite.BUNDLED, "the pysqlite3 wheel is a dependency on this platform"
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+    line = [r.getMessage() for r in caplog.records if "SQLite" in r.getMessage()]
+    assert line and f"SQLite {sqlite3.sqlite_version} (bundled by the pysqlite3 wheel)" in line[0], line
+    assert sqlite.version_info() >= sqlite.SAFE_SQLITE
+
+
+def test_startup_warns_when_the_sqlite_is_old(tmp_path, caplog, monkeypatch):
+    caplog.set_level(logging.INFO, logger="forms_backend")
+    monkeypatch.setattr(sqlite, "is_safe", lambda: False)
     create_app(config(tmp_path))
     warning = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert warning and sqlite3.sqlite_version in warning[0].getMessage()
-    assert "3.51.3" in warning[0].getMessage()
-    caplog.clear()
-    monkeypatch.setattr(forms_backend.app, "sqlite_is_safe", lambda: True)
-    create_app(config(tmp_path))
-    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert any(sqlite3.sqlite_version in r.getMessage() for r in caplog.records)
+    assert "3.51.3" in warning[0].getMessage() and "pysqlite3" in warning[0].getMessage()
 
 
 def test_startup_refuses_a_damaged_database(tmp_path):

@@ -1,10 +1,9 @@
 """Migrations are history: the schema a migration creates does not follow later vocabulary changes."""
 from __future__ import annotations
 
-import sqlite3
-
 from forms_backend import vocabulary
 from forms_backend.storage import Storage
+from forms_backend.storage.sqlite import sqlite3
 
 # The CHECK lists as the migrations shipped them (0001-0005; 0005 rebuilt application_events and issue_notes;
 # 0010 rebuilt the two status tables with 'withdrawn'; 0011 added the service records, 0013 their files).

@@ -1,13 +1,13 @@
 """The storage package on real SQLite files: migrations, pragmas, submissions, history, backup, purge."""
 from __future__ import annotations
 
-import sqlite3
 import threading
 
 import pytest
 
 from forms_backend.storage import (REF_ALPHABET, BadTransition, DraftNotFound, NewUpload, StaleSubmission,
                                    Storage, migrations)
+from forms_backend.storage.sqlite import sqlite3
 
 
 def record(n: int = 0) -> dict:

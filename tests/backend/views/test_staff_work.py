@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import re
 import socket
-import sqlite3
 from urllib.parse import unquote
 
 import pytest
@@ -18,6 +17,7 @@ from forms_backend.mail.compose import compose_digest
 from forms_backend.mail.delivery import deliver_due
 from forms_backend.settings import SettingsError
 from forms_backend.storage import Storage
+from forms_backend.storage.sqlite import sqlite3
 from forms_backend.workdays import local_today
 
 from ..conftest import (METERING, PDF, Applicant, Staff, config, csrf_token, make_application, page_token, set_time,
