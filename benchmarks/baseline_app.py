@@ -1,6 +1,6 @@
 """The baseline for benchmarks/submit_load.py: a minimal Flask app that inserts one row per POST.
 
-Same SQLite settings as forms_backend.storage (WAL, synchronous=FULL, busy timeout, one
+Same SQLite library and settings as forms_backend.storage (WAL, synchronous=FULL, busy timeout, one
 connection per process behind a lock), so the comparison measures what our submission path
 adds, not a different durability level. Started with gunicorn exactly like the real app:
 
@@ -9,10 +9,11 @@ adds, not a different durability level. Started with gunicorn exactly like the r
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 
 from flask import Flask, request
+
+from forms_backend.storage.sqlite import sqlite3  # the same SQLite library as the app
 
 
 def create_app() -> Flask:

@@ -29,7 +29,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 USCC = "91350100M000100Y43"
+
+sys.path.insert(0, str(ROOT))
+from forms_backend.storage.sqlite import sqlite3  # noqa: E402 - the project's one SQLite, for the read-back
 
 
 # ---------------------------------------------------------------- HTTP, one connection per request

@@ -106,9 +106,9 @@ def open_storage(path: Path, timeout: float = 10.0) -> Storage:
         log.info("database %s: %s, journal %s", path, sqlite.library(), storage.journal_mode())
     else:
         log.warning("database %s: %s is older than %s, which fixes the WAL-reset bug that can corrupt a database "
-                    "when two connections write or checkpoint at once; every write takes the file lock %s.lock "
-                    "as a mitigation. Install the pysqlite3 wheel (pip install pysqlite3) for a current SQLite",
-                    path, sqlite.library(), ".".join(map(str, sqlite.SAFE_SQLITE)), path.name)
+                    "when two connections write or checkpoint at once; the file lock %s.lock every write takes "
+                    "is a mitigation, not a fix. Install the pysqlite3 wheel (pip install pysqlite3) for a current "
+                    "SQLite", path, sqlite.library(), ".".join(map(str, sqlite.SAFE_SQLITE)), path.name)
     return storage
 
 

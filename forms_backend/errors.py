@@ -19,11 +19,16 @@ PAGES: dict[int, tuple[str, str]] = {
     413: ("提交的内容太大", "本次提交的文件总大小超过了 {mb} MB 的上限。请压缩或拆分文件后重新提交。"),
     429: ("操作太频繁", "您的操作太频繁，请稍等几分钟再试。"),
     500: ("系统暂时出错", "系统暂时出错，您的操作可能没有完成。请稍后重试；多次出现时，请通过指南中的咨询电话联系我们。"),
-    503: ("系统繁忙，请稍后重试", "系统暂时无法处理您的操作，这次提交没有保存，也没有生成申请编号。请稍后重试；"
+    503: ("系统繁忙，请稍后重试", "系统正忙，暂时无法保存，您这次提交的内容没有保存，也没有生成申请编号。请稍等片刻后重试；"
                          "多次出现时，请通过指南中的咨询电话联系我们。"),
 }
-# Seconds a browser or proxy is told to wait before trying again (the Retry-After of a 503).
-RETRY_AFTER = {StorageBusy: 5, StorageFull: 60}
+# A storage problem that goes away by itself: the page to show and the seconds a browser or
+# proxy is told to wait before trying again (Retry-After).
+UNAVAILABLE: dict[type, tuple[str, str, int]] = {
+    StorageBusy: (*PAGES[503], 5),
+    StorageFull: ("暂时无法保存，请稍后重试", "系统暂时无法保存您提交的内容，这次提交没有保存，也没有生成申请编号。"
+                  "请稍后重试；多次出现时，请通过指南中的咨询电话联系我们。", 60),
+}
 CSRF_PAGE = ("页面已过期", "页面已过期，或请求不是从本站的表单发出的。请返回表单页面，刷新后重新提交。")
 
 
@@ -48,19 +53,22 @@ def handle_unexpected(exc: InternalServerError):
 
 
 def handle_unavailable(exc: StorageUnavailable):
-    """A full disk or a database locked too long: 503, the same plain page, never a 500."""
+    """A full disk or a database locked too long: a 503 page saying to try again later, never a 500."""
     from .context import current_guide
     from .uploads import discard_unrecorded
 
-    gone = discard_unrecorded(current_guide().storage.upload_known)
+    try:
+        gone = discard_unrecorded(current_guide().storage.upload_known)
+    except StorageUnavailable:  # cannot tell which are recorded: housekeeping deletes orphans later
+        gone = []
     if gone:
         log.info("deleted %d uploaded file(s) the failed request had written", len(gone))
     if isinstance(exc, StorageFull):
         log.error("storage full, %s %s refused: %s", request.method, request.path, exc)
     else:
         log.warning("storage busy, %s %s refused: %s", request.method, request.path, exc)
-    body, code = _render(503, *PAGES[503])
-    retry = next((s for kind, s in RETRY_AFTER.items() if isinstance(exc, kind)), 30)
+    title, text, retry = next((v for kind, v in UNAVAILABLE.items() if isinstance(exc, kind)), (*PAGES[503], 30))
+    body, code = _render(503, title, text)
     return body, code, {"Retry-After": str(retry)}
 
 

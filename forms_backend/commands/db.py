@@ -91,7 +91,7 @@ def check(project: Path, db_path: Path | None) -> None:
     click.echo(sqlite.library(), err=True)
     if not sqlite.is_safe():
         click.echo(f"warning: SQLite older than {'.'.join(map(str, sqlite.SAFE_SQLITE))} has the WAL-reset bug; "
-                   "every write takes a file lock as a mitigation; install the pysqlite3 wheel (see the README)",
+                   "the file lock every write takes is a mitigation; install the pysqlite3 wheel (see the README)",
                    err=True)
     if problems:
         for p in problems:

@@ -60,11 +60,15 @@ def translated() -> Iterator[None]:
 class StoreBase:
     """One SQLite database file, opened once per process; the area mixins add the queries."""
 
-    # Whether every write transaction also takes the cross-process file lock. Needed only to
-    # keep a SQLite older than 3.51.3 clear of the WAL-reset bug (two connections writing or
-    # checkpointing at once); with the bundled SQLite, writers queue in SQLite's own lock.
-    # Measured both ways: see the README ("Production") and tests/backend/faults.
-    LOCK_WRITES = not is_safe()
+    # Every write transaction takes the OS file lock beside the database first. With a SQLite
+    # older than 3.51.3 that keeps one connection writing or checkpointing at a time (the
+    # WAL-reset bug needs two): a mitigation. With the bundled SQLite it is a queue: a writer
+    # waiting in SQLite's busy handler sleeps in growing steps (1, 2, 5, 10 ... 100 ms) and
+    # wakes late, while one waiting here takes the lock within 2 ms of its release.
+    # benchmarks/write_lock.py measured 5 writer processes on SQLite 3.53.4: 1.7x the
+    # applications per second and a third of the p99 with the lock (see the README).
+    # The benchmark switches it off to compare; nothing else should.
+    LOCK_WRITES = True
 
     def __init__(self, path: Path | str, *, timeout: float = 10.0, migrate: bool = True):
         self.path = Path(path)
@@ -74,9 +78,9 @@ class StoreBase:
             conn = sqlite3.connect(str(self.path), timeout=timeout, check_same_thread=False)
         self.db = Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
-        # The OS file lock beside the database: processes starting together take turns switching
-        # a new file to WAL and migrating it (SQLite does not always wait for the WAL switch; it
-        # needs the file to itself); with an old SQLite, every write transaction takes it too.
+        # The OS file lock beside the database: every write transaction takes it (LOCK_WRITES),
+        # and processes starting together take turns switching a new file to WAL (SQLite does
+        # not always wait for that switch: it needs the file to itself) and migrating it.
         self._write_lock = open(f"{self.path}.lock", "a+b", opener=opener) if fcntl else None
         self._depth = 0
         with self._lock, self._exclusive(), translated():
@@ -91,8 +95,13 @@ class StoreBase:
             self.migrate()
 
     def close(self) -> None:
+        """Close the connection (the last one to close checkpoints: a write, so under the lock)."""
         with self._lock:
-            self.db.close()
+            try:
+                with self._exclusive():
+                    self.db.close()
+            except StorageBusy:  # the lock stayed taken: close all the same, SQLite copes
+                self.db.close()
             if self._write_lock:
                 self._write_lock.close()
 
@@ -113,7 +122,7 @@ class StoreBase:
                 if time.monotonic() >= deadline:
                     raise StorageBusy(f"{self.path}.lock: still held by another process after {self.timeout:g} s")
                 time.sleep(pause)
-                pause = min(pause * 2, 0.005)
+                pause = min(pause * 2, 0.002)
         try:
             yield
         finally:
