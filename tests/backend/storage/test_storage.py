@@ -262,3 +262,22 @@ def test_purge_forgets_old_drafts_and_returns_their_files(store):
                      new_files=[NewUpload("f", "b.pdf", "fresh.pdf", "pdf", "application/pdf", 1, "0")])
     assert store.purge(draft_age=dt.timedelta(days=1)) == ["stale.pdf"]
     assert store.get_draft("old") is None and store.get_draft("fresh") is not None
+
+
+def test_a_write_blocked_past_the_busy_timeout_is_storage_busy_and_leaves_no_transaction(tmp_path):
+    from forms_backend.storage import StorageBusy
+
+    store = Storage(tmp_path / "guide.db", timeout=0.2)
+    other = sqlite3.connect(tmp_path / "guide.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program's long write transaction (not our file lock)
+    try:
+        with pytest.raises(StorageBusy):
+            store.add_page_vote("/svc/", True)
+        assert store.count_applications() == 0  # reads go on under the other writer (WAL)
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert not store.db.conn.in_transaction
+    store.add_page_vote("/svc/", True)  # the same connection writes again once the lock is gone
+    assert store._one("SELECT count(*) FROM page_feedback")[0] == 1
+    store.close()
