@@ -20,7 +20,7 @@ from .auth import MAX_SESSION_HOURS
 from .mail.compose import compose_digest
 from .export_jobs import ExportJobs
 from .mail.delivery import deliver_due
-from .storage import iso, utcnow
+from .storage import StorageUnavailable, iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,9 @@ class Background:
                     if now - last_tidy > HOUSEKEEPING_SECONDS:
                         housekeeping(self.app)
                         last_tidy = now
+            except StorageUnavailable as exc:  # a full disk, a long lock elsewhere: the next round retries
+                log.warning("background mail/housekeeping run put off: %s", exc)
+                clock.wait(5)
             except Exception:  # keep the thread alive; the queue keeps the work
                 log.exception("background mail/housekeeping run failed")
                 clock.wait(5)

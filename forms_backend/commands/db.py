@@ -1,4 +1,4 @@
-"""`guide db`: online backup, integrity check and retention purge of the SQLite database."""
+"""`guide db`: online backup, restore, integrity check and retention purge of the SQLite database."""
 from __future__ import annotations
 
 import sys
@@ -13,7 +13,7 @@ __all__ = ["db"]
 
 @click.group()
 def db() -> None:
-    """Database maintenance: online backup, integrity check, retention purge."""
+    """Database maintenance: online backup, restore, integrity check, retention purge."""
 
 
 def _open_existing(project: Path, db_path: Path | None):
@@ -51,6 +51,40 @@ def backup(file: Path, project: Path, db_path: Path | None, force: bool) -> None
         sys.exit(1)
     click.echo(f"backed up to {file} ({file.stat().st_size} bytes, {applications} applications)",
                err=True)
+
+
+@db.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@project_option
+@db_option
+@click.option("--force", is_flag=True, help="Replace the database there (kept beside as <name>.replaced-<time>).")
+def restore(file: Path, project: Path, db_path: Path | None, force: bool) -> None:
+    """Put the backup FILE in place as the database (stop the service first).
+
+    FILE is checked first; the copy is migrated to this version and checked again.
+    """
+    from ..settings import SettingsError, resolve
+    from ..storage import Storage, StorageError, restore_copy
+
+    try:
+        path = resolve(settings_overrides(project, db_path))["GUIDE_DB"]
+    except SettingsError as exc:
+        raise click.UsageError(str(exc))
+    try:
+        kept = restore_copy(file, path, replace=force)
+        storage = Storage(path)  # migrates a backup made by an older version
+    except StorageError as exc:
+        raise click.ClickException(str(exc))
+    try:
+        problems = storage.quick_check()
+        applications = storage.count_applications()
+    finally:
+        storage.close()
+    if problems:
+        raise click.ClickException(f"the restored database failed its check: {'; '.join(problems[:3])}")
+    if kept:
+        click.echo(f"the database that was there is kept as {kept}", err=True)
+    click.echo(f"restored {file} to {path} ({applications} applications); start the service", err=True)
 
 
 @db.command()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from . import sqlite
 from .common import REF_ALPHABET, archive_no, iso, utcnow
-from .core import check_copy
+from .core import check_copy, restore_copy
 from .corrections import CorrectionNotOpen, correction_field
 from .errors import (ApplicationNotFound, BadTransition, DatabaseCorrupt, DraftNotFound, IssueClosed, IssueNotFound,
                      LastAdmin, NotClosed, ProductNotFound, RecordChanged, RecordNotFound, StaleSubmission, StatusChanged,
@@ -33,7 +33,7 @@ from .records import (ApplicationRecord, ConsoleCounts, Contact, Correction, Dra
 from .store import Storage
 
 __all__ = [
-    "Storage", "migrations", "check_copy", "ExportFilter", "CorrectionNotOpen", "correction_field", "Correction",
+    "Storage", "migrations", "check_copy", "restore_copy", "ExportFilter", "CorrectionNotOpen", "correction_field", "Correction",
     # errors
     "ApplicationNotFound", "BadTransition", "DatabaseCorrupt", "DraftNotFound", "IssueClosed", "IssueNotFound",
     "LastAdmin", "NotClosed", "ProductNotFound", "RecordChanged", "RecordNotFound", "StaleSubmission", "StatusChanged", "StorageError", "StorageUnavailable", "StorageBusy", "StorageFull", "UserExists", "UserNotFound", "VoteNotFound",

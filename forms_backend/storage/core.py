@@ -19,11 +19,11 @@ except ImportError:  # pragma: no cover - not Linux/macOS: SQLite's own locking 
 from sqlite_utils import Database
 
 from ..private_files import opener, private_dir, private_file
-from .errors import StorageBusy, StorageError, StorageFull
+from .errors import DatabaseCorrupt, StorageBusy, StorageError, StorageFull
 from .migrations import migrations
 from .sqlite import is_safe, sqlite3
 
-__all__ = ["StoreBase", "check_copy", "unavailable"]
+__all__ = ["StoreBase", "check_copy", "restore_copy", "unavailable"]
 
 # SQLite's primary result codes that mean "not now" rather than "wrong".
 _BUSY_CODES = {5, 6}        # SQLITE_BUSY, SQLITE_LOCKED
@@ -261,3 +261,47 @@ def check_copy(path: Path | str) -> tuple[list[str], int]:
     finally:
         copy.close()
     return ([] if problems == ["ok"] else problems), applications
+
+
+def restore_copy(backup: Path | str, dest: Path | str, *, replace: bool = False) -> Path | None:
+    """Put a checked backup in place as the database ``dest`` (the service must be stopped).
+
+    The copy is made with SQLite's backup API into a temporary file beside ``dest`` and renamed
+    into place, so ``dest`` is never half-written. A database already there (and its ``-wal``
+    and ``-shm``, which belong to it and would be replayed onto the restored file) is refused
+    unless ``replace``; then it is kept beside, renamed ``<name>.replaced-<time>``, which is returned.
+    """
+    backup, dest = Path(backup), Path(dest)
+    try:
+        problems, _ = check_copy(backup)
+    except sqlite3.DatabaseError as exc:  # not a database at all, or no applications table
+        problems = [str(exc)]
+    if problems:
+        raise DatabaseCorrupt(f"{backup}: PRAGMA quick_check reported: {'; '.join(problems[:3])}")
+    if dest.exists() and not replace:
+        raise StorageError(f"{dest} exists; stop the service and pass --force to replace it")
+    private_dir(dest.parent)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = None
+    for suffix in ("", "-wal", "-shm"):
+        old = Path(f"{dest}{suffix}")
+        if old.exists():
+            kept = Path(f"{dest}.replaced-{stamp}")
+            os.replace(old, f"{kept}{suffix}")
+    tmp = private_file(dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp"))
+    try:
+        with translated():
+            source = sqlite3.connect(f"file:{backup.resolve()}?mode=ro", uri=True)
+            target = sqlite3.connect(str(tmp))
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+                source.close()
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return kept

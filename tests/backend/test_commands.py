@@ -65,6 +65,37 @@ def test_db_backup_without_a_database_says_so(tmp_path):
     assert not (tmp_path / "none.db").exists()
 
 
+def test_db_restore_refuses_a_broken_backup_and_an_existing_database_without_force(filled, tmp_path):
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database at all" * 100)
+    target = tmp_path / "fresh" / "guide.db"
+    result = CliRunner().invoke(main, ["db", "restore", str(broken), "--db", str(target)])
+    assert result.exit_code == 1 and "broken.db" in result.output and not target.exists()
+
+    backup = tmp_path / "copy.db"
+    assert CliRunner().invoke(main, ["db", "backup", str(backup), "--db", str(filled)]).exit_code == 0
+    before = filled.read_bytes()
+    result = CliRunner().invoke(main, ["db", "restore", str(backup), "--db", str(filled)])
+    assert result.exit_code == 1 and "--force" in result.output and filled.read_bytes() == before
+
+
+def test_db_restore_with_force_keeps_the_replaced_database_and_its_wal_beside(filled, tmp_path):
+    backup = tmp_path / "copy.db"
+    assert CliRunner().invoke(main, ["db", "backup", str(backup), "--db", str(filled)]).exit_code == 0
+    app = create_app(config(tmp_path))   # one more application, after the backup
+    Applicant(app.test_client(), "metering").apply(METERING)
+    app.extensions["guide"].storage.close()
+    result = CliRunner().invoke(main, ["db", "restore", str(backup), "--db", str(filled), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "(2 applications)" in result.output and "kept as" in result.output
+    kept = [p for p in filled.parent.iterdir() if ".replaced-" in p.name and not p.name.endswith(("-wal", "-shm"))]
+    assert len(kept) == 1
+    conn = sqlite3.connect(kept[0])
+    assert conn.execute("SELECT count(*) FROM applications").fetchone()[0] == 3   # nothing thrown away
+    conn.close()
+    assert not filled.with_name("guide.db-wal").exists() or filled.with_name("guide.db-wal").stat().st_size == 0
+
+
 def test_db_check_reports_version_and_health(filled):
     result = CliRunner().invoke(main, ["db", "check", "--db", str(filled)])
     assert result.exit_code == 0, result.output

@@ -20,7 +20,7 @@ def test_every_setting_is_documented(readme, name):
     assert name in readme
 
 
-@pytest.mark.parametrize("command", ["guide serve", "guide db backup", "guide db check", "--db", "--host",
+@pytest.mark.parametrize("command", ["guide serve", "guide db backup", "guide db restore", "guide db check", "--db", "--host",
                                      "--port", "forms_backend:create_app()", "3.51.3", "guide user add",
                                      "guide user passwd", "GUIDE_PASSWORD", "/staff", "/feedback/suggest"])
 def test_commands_and_caveats_are_documented(readme, command):
