@@ -97,6 +97,8 @@ class StoreBase:
     def close(self) -> None:
         """Close the connection (the last one to close checkpoints: a write, so under the lock)."""
         with self._lock:
+            if self._write_lock is not None and self._write_lock.closed:
+                return  # closed already
             try:
                 with self._exclusive():
                     self.db.close()
