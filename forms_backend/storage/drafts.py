@@ -113,9 +113,11 @@ class DraftsStore(StoreBase):
                            (application_id,))
 
     def upload_known(self, stored_name: str) -> bool:
-        """Whether a row names this stored file: an applicant's upload or a result document."""
+        """Whether a row names this stored file: an applicant's upload, a result document or a
+        service record's file (their names are random; a name is in one table at most)."""
         return self._one("SELECT 1 FROM uploads WHERE stored_name = ? UNION ALL "
-                         "SELECT 1 FROM result_documents WHERE stored_name = ?", (stored_name, stored_name)) is not None
+                         "SELECT 1 FROM result_documents WHERE stored_name = ? UNION ALL "
+                         "SELECT 1 FROM record_files WHERE stored_name = ?", (stored_name,) * 3) is not None
 
     def pending_upload_bytes(self, draft_tokens: list[str], client_key: str | None) -> tuple[int, int, int]:
         """Bytes of unsubmitted uploads: of these drafts (a session), of this client, of everyone."""
