@@ -106,7 +106,10 @@ with storage._immediate() as db:   # a write takes the file lock: another proces
         held = False
     except BlockingIOError:
         held = True
-print(json.dumps({"module": sqlite.sqlite3.__name__, "bundled": sqlite.BUNDLED, "version": sqlite.version(),
+from click.testing import CliRunner
+from site_builder.cli import main
+check = CliRunner().invoke(main, ["db", "check", "--db", str(storage.path), "--project", sys.argv[2]])
+print(json.dumps({"check": check.output, "check_exit": check.exit_code, "module": sqlite.sqlite3.__name__, "bundled": sqlite.BUNDLED, "version": sqlite.version(),
                   "utils": sqlite_utils.utils.sqlite3.__name__, "lock_writes": StoreBase.LOCK_WRITES,
                   "lock_held_while_writing": held, "tracking": app.test_client().get("/track").status_code}))
 """
@@ -129,3 +132,8 @@ def test_without_the_wheel_the_standard_library_is_used_with_the_warning_and_the
     if tuple(map(int, stdlib.split("."))) < sqlite.SAFE_SQLITE:  # Debian 12's Python: 3.40.1
         assert "older than 3.51.3" in proc.stderr and "WAL-reset" in proc.stderr
         assert "Python's standard library sqlite3" in proc.stderr
+    # `guide db check` says which library it ran on, and warns when it predates the fix.
+    assert got["check_exit"] == 0 and "database ok" in got["check"]
+    assert f"SQLite {stdlib} (Python's standard library sqlite3)" in got["check"]
+    if tuple(map(int, stdlib.split("."))) < sqlite.SAFE_SQLITE:
+        assert "WAL-reset" in got["check"] and "pysqlite3" in got["check"]
