@@ -25,3 +25,18 @@ def test_every_setting_is_documented(readme, name):
                                      "guide user passwd", "GUIDE_PASSWORD", "/staff", "/feedback/suggest"])
 def test_commands_and_caveats_are_documented(readme, command):
     assert command in readme
+
+
+def test_restoring_names_every_folder_of_kept_files(readme, tmp_path):
+    """The database backup holds no files: the README's restore steps must name every folder
+    the backend keeps files in, or a restored archive loses its uploads/results/record files."""
+    from forms_backend import create_app
+
+    from .conftest import config
+
+    app = create_app(config(tmp_path))
+    kept = {app.config[key].name for key in ("UPLOAD_DIR", "RESULT_DIR", "RECORD_FILE_DIR")}
+    restoring = readme.split("**Restoring.**", 1)[1].split("\n\n", 1)[0]
+    steps = readme.split("**Restoring.**", 1)[1].split("```", 2)[1]
+    for folder in sorted(kept | {"secret_key"}):
+        assert f"{folder}" in restoring and folder in steps, f"README restore omits {folder}"
