@@ -4,8 +4,11 @@ For each N it writes a temporary guide with N services cloned from the shipped o
 `guide build --engine material` and `guide build --engine zensical` on it (YAML load +
 validation + Markdown + Graphviz + the engine + our search index), then times `mkdocs build`
 of a plain Material + jieba site holding the very same generated Markdown pages (same count,
-same size), in the same run: the baseline. Prints seconds, site size and search index size per
-engine, the ratios zensical/material and material/plain. Timing is reported, never asserted.
+same size), in the same run: the baseline. Prints, per engine, wall seconds and CPU seconds
+(user + sys of the build process and everything it started, from ``getrusage(RUSAGE_CHILDREN)``:
+the machine is shared, so CPU time is the steadier number), site size and search index size,
+and the ratios zensical/material (wall and CPU) and material/plain. Timing is reported, never
+asserted.
 
     python benchmarks/build_scale.py                # N = 100, 500, 1000
     python benchmarks/build_scale.py --sizes 10,20  # the small run CI does
@@ -13,6 +16,7 @@ engine, the ratios zensical/material and material/plain. Timing is reported, nev
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import subprocess
 import sys
@@ -58,16 +62,25 @@ def make_project(dest: Path, n: int) -> None:
     position = {d["id"]: i for i, d in enumerate(base)}
     site["popular"] = [f"{sid}-{position[sid]:04d}" for sid in site.get("popular", [])
                        if sid in position and position[sid] < n]
+    # No printed handbook: it has its own benchmark (handbook_scale.py), and here the first
+    # engine's build would typeset it and the second reuse it, which skews the comparison.
+    site.pop("handbook", None)
     site_path.write_text(yaml.safe_dump(site, allow_unicode=True), encoding="utf-8")
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
-    started = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and its own children)."""
+    cpu, started = _children_cpu(), time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
+    elapsed, used = time.perf_counter() - started, _children_cpu() - cpu
     if proc.returncode != 0:
         sys.exit(f"command failed: {' '.join(cmd)}\n{proc.stderr[-3000:]}")
-    return elapsed
+    return elapsed, used
 
 
 def mb(path: Path) -> float:
@@ -88,16 +101,19 @@ def run(n: int) -> dict:
         make_project(ours, n)
         row: dict = {"n": n}
         for engine in ENGINES:
+            # Each engine builds its own fresh copy: nothing drawn or written by one build is reused.
+            project = tmp / f"ours-{engine}"
+            shutil.copytree(ours, project)
             site = tmp / f"site-{engine}"
-            row[f"{engine}_s"] = timed([str(GUIDE), "build", "--project", str(ours), "--engine", engine,
-                                        "--site-dir", str(site)], cwd=tmp)
+            row[f"{engine}_s"], row[f"{engine}_cpu"] = timed(
+                [str(GUIDE), "build", "--project", str(project), "--engine", engine, "--site-dir", str(site)], cwd=tmp)
             row[f"{engine}_site_mb"] = tree_mb(site)
             row[f"{engine}_index_mb"] = mb(site / "search" / "index.json")
             row[f"{engine}_pages"] = sum(1 for _ in site.rglob("index.html"))
         plain = tmp / "plain"
-        shutil.copytree(ours / ".guide-build" / "docs", plain / "docs")
+        shutil.copytree(tmp / "ours-material" / ".guide-build" / "docs", plain / "docs")
         (plain / "mkdocs.yml").write_text(yaml.safe_dump(PLAIN_CONFIG, allow_unicode=True), encoding="utf-8")
-        row["plain_s"] = timed([str(MKDOCS), "build", "-q", "-f", str(plain / "mkdocs.yml")], cwd=plain)
+        row["plain_s"], row["plain_cpu"] = timed([str(MKDOCS), "build", "-q", "-f", str(plain / "mkdocs.yml")], cwd=plain)
         row["plain_index_mb"] = mb(plain / "site" / "search" / "search_index.json")
         return row
 
@@ -107,20 +123,23 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,500,1000", help="comma-separated service counts")
     args = parser.parse_args()
     rows = [run(int(n)) for n in args.sizes.split(",")]
-    print("guide build per engine (s = seconds, site and index in MB); plain = mkdocs build of the same "
-          "pages with plain Material + jieba, the baseline")
-    print(f"{'N':>5} {'pages':>5} | {'material s':>10} {'site':>6} {'index':>6} | {'zensical s':>10} {'site':>6} "
-          f"{'index':>6} | {'plain s':>7} {'index':>6} | {'zen/mat':>7} {'mat/plain':>9}")
+    print("guide build per engine: wall s and CPU s (user+sys of the build and its children), site and "
+          "index in MB; plain = mkdocs build of the same pages with plain Material + jieba, the baseline")
+    print(f"{'N':>5} {'pages':>5} | {'material':>8} {'cpu':>6} {'site':>6} {'index':>6} | {'zensical':>8} "
+          f"{'cpu':>6} {'site':>6} {'index':>6} | {'plain':>6} {'cpu':>6} {'index':>6} | {'zen/mat':>7} "
+          f"{'cpu':>5} | {'mat/plain cpu':>13}")
     for r in rows:
-        print(f"{r['n']:>5} {r['material_pages']:>5} | {r['material_s']:>10.2f} {r['material_site_mb']:>6.1f} "
-              f"{r['material_index_mb']:>6.2f} | {r['zensical_s']:>10.2f} {r['zensical_site_mb']:>6.1f} "
-              f"{r['zensical_index_mb']:>6.2f} | {r['plain_s']:>7.2f} {r['plain_index_mb']:>6.2f} | "
-              f"{r['zensical_s'] / r['material_s']:>7.2f} {r['material_s'] / r['plain_s']:>9.2f}")
+        print(f"{r['n']:>5} {r['material_pages']:>5} | {r['material_s']:>8.2f} {r['material_cpu']:>6.2f} "
+              f"{r['material_site_mb']:>6.1f} {r['material_index_mb']:>6.2f} | {r['zensical_s']:>8.2f} "
+              f"{r['zensical_cpu']:>6.2f} {r['zensical_site_mb']:>6.1f} {r['zensical_index_mb']:>6.2f} | "
+              f"{r['plain_s']:>6.2f} {r['plain_cpu']:>6.2f} {r['plain_index_mb']:>6.2f} | "
+              f"{r['zensical_s'] / r['material_s']:>7.2f} {r['zensical_cpu'] / r['material_cpu']:>5.2f} | "
+              f"{r['material_cpu'] / r['plain_cpu']:>13.2f}")
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         for engine in ENGINES:
-            growth = (last[f"{engine}_s"] / first[f"{engine}_s"]) / (last["n"] / first["n"])
-            print(f"growth ({engine}): time per service at N={last['n']} is {growth:.2f}x that at "
+            growth = (last[f"{engine}_cpu"] / first[f"{engine}_cpu"]) / (last["n"] / first["n"])
+            print(f"growth ({engine}): CPU time per service at N={last['n']} is {growth:.2f}x that at "
                   f"N={first['n']} (1.00 = linear)")
 
 

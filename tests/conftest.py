@@ -25,7 +25,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # Tests that use these fixtures run a browser or a real build: they get the marker even when
 # their module forgets it, so `pytest -m "not slow and not browser"` stays the fast loop.
 BROWSER_FIXTURES = {"browser", "page"}
-BUILD_FIXTURES = {"shipped", "songjiang", "guide_site", "every_build", "built_site", "server"}
+BUILD_FIXTURES = {"shipped", "songjiang", "guide_site", "every_build", "built_site", "server", "engine_site",
+                  "engine_server"}
 
 
 def pytest_collection_modifyitems(config, items):

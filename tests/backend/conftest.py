@@ -8,12 +8,14 @@ import re
 import secrets
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from forms_backend import create_app
+from site_builder.engine import ENGINES, choose
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "backend_project"
 
@@ -248,14 +250,27 @@ def set_time(storage, sql: str, params=()) -> None:
         db.execute(sql, params)
 
 
+def _build_fixture_guide(tmp_path_factory, engine_name: str | None = None) -> Path:
+    from site_builder.build import build_site
+    project = tmp_path_factory.mktemp(f"guide-{engine_name or 'default'}") / "project"
+    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns(".guide-build", "site"))
+    build_site(project, site_dir=project / "site", engine_name=engine_name)  # scratch files stay in tmp
+    return project / "site"
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory):
-    """The fixture guide built once (real mkdocs build) for the browser tests."""
-    from site_builder.build import build_site
-    project = tmp_path_factory.mktemp("guide") / "project"
-    shutil.copytree(FIXTURE, project, ignore=shutil.ignore_patterns(".guide-build", "site"))
-    build_site(project, site_dir=project / "site")  # the build's scratch files stay in tmp too
-    return project / "site"
+    """The fixture guide built once (real build, default engine) for the browser tests."""
+    return _build_fixture_guide(tmp_path_factory)
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_site(request, tmp_path_factory):
+    """The fixture guide built with each site engine in turn: for what the guide's own scripts
+    do on its pages with the backend (the page-feedback widget)."""
+    if request.param == choose(FIXTURE):
+        return request.getfixturevalue("built_site")
+    return _build_fixture_guide(tmp_path_factory, request.param)
 
 
 # ---------------------------------------------------------------- Chromium (browser tests)
@@ -263,10 +278,9 @@ def built_site(tmp_path_factory):
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture
-def server(tmp_path, built_site):
-    """The app with the built guide on a loopback port (like guide serve): (base URL, app)."""
-    app = create_app(config(tmp_path, GUIDE_SITE_DIR=built_site, GUIDE_SERVE_SITE=True, TESTING=False))
+@contextmanager
+def _serving(tmp_path, site: Path):
+    app = create_app(config(tmp_path, GUIDE_SITE_DIR=site, GUIDE_SERVE_SITE=True, TESTING=False))
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     app.config["GUIDE_BASE_URL"] = f"http://127.0.0.1:{srv.server_port}"  # as guide serve does
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
@@ -275,6 +289,20 @@ def server(tmp_path, built_site):
     srv.shutdown()
     thread.join()
     app.extensions["guide"].storage.close()
+
+
+@pytest.fixture
+def server(tmp_path, built_site):
+    """The app with the built guide on a loopback port (like guide serve): (base URL, app)."""
+    with _serving(tmp_path, built_site) as served:
+        yield served
+
+
+@pytest.fixture
+def engine_server(tmp_path, engine_site):
+    """As ``server``, once with the guide built by each site engine."""
+    with _serving(tmp_path, engine_site) as served:
+        yield served
 
 
 # `browser` and `page` (one Debian chromium for the whole run) come from tests/conftest.py.

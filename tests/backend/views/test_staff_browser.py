@@ -98,8 +98,8 @@ def test_staff_accepts_and_completes_and_the_enterprise_rates(server, browser, p
     staff_ctx.close()
 
 
-def test_page_feedback_widget_with_javascript(server, page):
-    base, app = server
+def test_page_feedback_widget_with_javascript(engine_server, page, request):
+    base, app = engine_server
     page.goto(base + "/services/metering/")
     box = page.locator(".guide-feedback")
     box.scroll_into_view_if_needed()
@@ -117,12 +117,12 @@ def test_page_feedback_widget_with_javascript(server, page):
     box.get_by_role("button", name="提交意见").click()
     page.wait_for_function("document.querySelector('.guide-feedback__status').textContent.includes('已收到')")
     assert votes(storage) == [("/services/metering/", 0, "没有找到检定周期")]
-    box.screenshot(path=str(ARTIFACTS / "page-feedback-widget.png"))
+    box.screenshot(path=str(ARTIFACTS / f"page-feedback-widget-{request.node.callspec.params['engine_site']}.png"))
     assert page.console_errors == []
 
 
-def test_page_feedback_without_javascript(server, browser):
-    base, app = server
+def test_page_feedback_without_javascript(engine_server, browser):
+    base, app = engine_server
     context = browser.new_context(java_script_enabled=False, locale="zh-CN")
     page = context.new_page()
     page.goto(base + "/services/metering/")
