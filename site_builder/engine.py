@@ -202,19 +202,28 @@ class Section:
 _INDEX_FILES = {"material": Path("search") / "search_index.json", "zensical": Path("search.json")}
 
 
-def take_sections(site_dir: Path, engine: str = DEFAULT_ENGINE) -> list[Section]:
-    """Read the engine's search index as plain sections and remove it from the site.
+def index_address(engine: str = DEFAULT_ENGINE) -> str:
+    """Where the engine's own search index is, relative to the site root (also on its live server)."""
+    return _INDEX_FILES[engine].as_posix()
 
-    Material writes ``search/search_index.json`` (``docs``), Zensical ``search.json``
-    (``items``); both hold location, title and text per heading. Our search index replaces it.
-    """
-    path = site_dir / _INDEX_FILES[engine]
-    if not path.exists():
-        raise BuildError(f"{engine} wrote no search index at {path}: is the search plugin enabled?")
-    data = json.loads(path.read_bytes())
+
+def sections(raw: bytes, engine: str = DEFAULT_ENGINE) -> list[Section]:
+    """The engine's search index as plain sections: Material's ``docs``, Zensical's ``items``;
+    both hold location, title and text per heading."""
+    data = json.loads(raw)
     items = data.get("docs") if engine == "material" else data.get("items")
-    path.unlink()
     zwsp = "\u200b"
     return [Section(location=i.get("location", ""), title=i.get("title", "").replace(zwsp, ""),
                     html=i.get("text", "").replace(zwsp, ""))
             for i in items or []]
+
+
+def take_sections(site_dir: Path, engine: str = DEFAULT_ENGINE) -> list[Section]:
+    """Read the engine's search index from a built site as plain sections and remove it (our
+    search index replaces it)."""
+    path = site_dir / _INDEX_FILES[engine]
+    if not path.exists():
+        raise BuildError(f"{engine} wrote no search index at {path}: is the search plugin enabled?")
+    raw = path.read_bytes()
+    path.unlink()
+    return sections(raw, engine)

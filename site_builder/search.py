@@ -131,10 +131,15 @@ def build_index(sections: list[Section], project, best_bets: dict[str, list[str]
             "bets": best_bets}
 
 
+def index_bytes(sections: list[Section], project, best_bets: dict[str, list[str]]) -> bytes:
+    """``search/index.json`` as written into the site (UTF-8, compact)."""
+    return json.dumps(build_index(sections, project, best_bets), ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+
+
 def write_index(site_dir: Path, sections: list[Section], project, best_bets: dict[str, list[str]]) -> int:
     """Write ``search/index.json`` into the built site; return its size in bytes."""
-    data = json.dumps(build_index(sections, project, best_bets), ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+    data = index_bytes(sections, project, best_bets)
     path = site_dir / INDEX_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

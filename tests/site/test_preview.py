@@ -42,13 +42,16 @@ def test_preview_shows_a_yaml_change_within_seconds(mini, engine):
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "guide"), "preview", "--project", str(mini),
                              "--port", str(port), "--engine", engine], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/services/quality-training/"
+    index = f"http://127.0.0.1:{port}/search/index.json"  # the guide's own search works in the preview
     try:
         wait_for(url, "质量管理能力提升培训", 60)
+        wait_for(index, '"services/quality-training/"', 60)
         svc = mini / "content" / "services" / "quality-training.yml"
         svc.write_text(svc.read_text(encoding="utf-8").replace(
             "为企业质量管理人员提供质量管理能力提升培训。", "为企业质量负责人开设的季度培训班。"), encoding="utf-8")
         took = wait_for(url, "为企业质量负责人开设的季度培训班。", 15)
         assert took < 15
+        wait_for(index, "为企业质量负责人开设的季度培训班。", 40)
         # A broken save keeps the last good page and says what is wrong.
         svc.write_text(svc.read_text(encoding="utf-8").replace("category: training", "category: nope"),
                        encoding="utf-8")
