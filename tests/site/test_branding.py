@@ -5,6 +5,7 @@ import pytest
 
 from forms_backend import create_app
 from site_builder.build import build_site
+from site_builder.engine import ENGINES
 
 from ..backend.conftest import config
 from ..content.test_validation import messages, mutate
@@ -18,15 +19,16 @@ CONTACT = ("contacts:\n  - name: 测试市场监督管理局\n    phone: \"【�
            "    hours: 工作日 9:00-17:00\nfooter_contacts: [测试服务大厅]\n")
 
 
-@pytest.fixture
-def branded(mini, tmp_path):
+@pytest.fixture(params=ENGINES)
+def branded(mini, tmp_path, request):
+    """The mini guide with footer contacts, logo and palette, built with each engine."""
     mutate(mini, "content/site.yml", "contacts:\n  - name: 测试市场监督管理局\n    phone: \"【待补充】\"\n", CONTACT)
     (mini / "content" / "files").mkdir(exist_ok=True)
     (mini / "content" / "files" / "logo.svg").write_text(LOGO, encoding="utf-8")
     (mini / "mkdocs.yml").write_text("theme:\n  palette: {primary: teal, accent: teal}\n  logo: files/logo.svg\n"
                                      "  favicon: files/logo.svg\n", encoding="utf-8")
     site = tmp_path / "site"
-    build_site(mini, site_dir=site)
+    build_site(mini, site_dir=site, engine_name=request.param)
     return mini, site
 
 
