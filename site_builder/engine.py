@@ -29,7 +29,7 @@ THEME_DIR = Path(__file__).resolve().parent / "theme"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
 ENGINES = ("material", "zensical")
-DEFAULT_ENGINE = "material"
+DEFAULT_ENGINE = "zensical"
 # Zensical builds into a folder inside its project (the generated config's folder).
 ZENSICAL_OUT = "zensical-site"
 
