@@ -202,13 +202,20 @@ def test_diagrams_and_qr_codes_are_vector_and_each_flow_is_drawn_once(shipped):
     used = {s.flow for s in project.services.values() if s.flow}
     for fid in used:
         assert text.count(f"{project.flows[fid].title}（流程图") == 1, fid
-    refs = re.findall(r"流程图和办理步骤见第 (\d+) 页", text)
+    # Later services name the place that has the drawing (no page numbers in the body: each
+    # would make WeasyPrint lay the referring page out again).
+    refs = re.findall(r"本事项按“(.+?)”办理，流程图和办理步骤见(服务概述|第[一二三四五六七八九十]+章“(.+?)”)。", flat(text))
     assert len(refs) == sum(1 for s in project.services.values() if s.flow) - len(used - {project.site.basic_flow})
-    pages = pages_of(pdf)
-    basic = project.flows[project.site.basic_flow]
-    for n in set(refs):
-        assert f"{basic.title}（流程图" in pages[int(n) - 1] or any(
-            f"{project.flows[f].title}（流程图" in pages[int(n) - 1] for f in used)
+    assert not re.search(r"流程图和办理步骤见第\d", flat(text))
+    pages = [flat(p) for p in pages_of(pdf)]
+    for title, place, service in set(refs):
+        drawn = [i for i, p in enumerate(pages) if f"{title}（流程图" in p]
+        assert len(drawn) == 1, title
+        if place == "服务概述":
+            assert pages[drawn[0]].startswith(flat(project.site.title)) and "服务概述" in pages[drawn[0]][:120]
+        else:
+            assert any(flat(service) in pages[i] for i in range(max(0, drawn[0] - 3), drawn[0] + 1)), (title, place)
+            assert place[:place.index("章") + 1] in pages[drawn[0]][:160], "running header names the chapter"
 
 
 @pytest.mark.slow
