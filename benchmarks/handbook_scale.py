@@ -12,10 +12,14 @@ on a shared machine; wall time depends on what else runs.
 
 Measured on the shared 2-core machine (CPU s of `guide handbook`; wall s at load average 9-17):
 
-    guide            pages   before: CPU s (wall s)   after: CPU s (wall s)
-    default            135        10.1 (34.0)
-    songjiang           72         5.9 (27.9)
-    synthetic-1000    3055       333.1 (1793)
+    guide            pages   before: CPU s (wall s)   after: CPU s (wall s)   CPU ratio
+    default            135        10.1 (34.0)            10.0 (97.6)         0.99
+    songjiang           72         5.9 (27.9)             5.8 (68.3)         0.98
+    synthetic-1000    3055       333.1 (1793)           227.9 (1667)         0.68
+
+    (`--sizes 1000 --no-baseline`; both runs under load, CPU inflated by contention. Typesetting
+    alone, in one process, 1,000 services after: 167 s CPU, peak RSS 4.1 GB; at 200 services the
+    peak was the same with and without the collector.) Target < 60 s: missed.
 
 "before" = main at b721996 (issue 12's first landing); "after" = flow references by place
 instead of target-counter page numbers (each referring page was laid out twice) and the
