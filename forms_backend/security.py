@@ -17,6 +17,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .private_files import private_dir
 
@@ -188,8 +189,23 @@ class SessionInterface(SecureCookieSessionInterface):
         return signed_at is None or dt.datetime.now(dt.timezone.utc) - signed_at > self.REFRESH_AFTER
 
 
+SQLITE_INT_MAX = 2**63 - 1
+
+
+class StoredIntConverter(IntegerConverter):
+    """``<int:...>`` in every route: a number SQLite cannot hold (over 2**63 - 1) matches no page.
+
+    Werkzeug's converter takes any number of digits; such an id reached the database as a
+    Python int and sqlite3 raised OverflowError, a 500 for ``/staff/records/99999999999999999999``.
+    """
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
+        super().__init__(map, fixed_digits, min, SQLITE_INT_MAX if max is None else max, signed)
+
+
 def init_app(app: Flask) -> Limiter:
     app.session_interface = SessionInterface()
+    app.url_map.converters["int"] = StoredIntConverter  # before any blueprint adds its routes
     n = int(app.config.get("GUIDE_TRUSTED_PROXIES") or 0)
     if n:
         # The client address and the scheme only: a forwarded Host or Prefix is never trusted
