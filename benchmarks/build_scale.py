@@ -66,6 +66,18 @@ def make_project(dest: Path, n: int) -> None:
     # engine's build would typeset it and the second reuse it, which skews the comparison.
     site.pop("handbook", None)
     site_path.write_text(yaml.safe_dump(site, allow_unicode=True), encoding="utf-8")
+    # The warning flow names the applications its notices link to: the copies, or none.
+    for flow_path in (dest / "flows").glob("*.yml"):
+        flow = yaml.safe_load(flow_path.read_text(encoding="utf-8"))
+        if not flow.get("warnings"):
+            continue
+        for key in ("application", "measuring_application"):
+            sid = flow["warnings"].get(key)
+            if sid in position and position[sid] < n:
+                flow["warnings"][key] = f"{sid}-{position[sid]:04d}"
+            else:
+                flow["warnings"].pop(key, None)
+        flow_path.write_text(yaml.safe_dump(flow, allow_unicode=True), encoding="utf-8")
 
 
 def _children_cpu() -> float:

@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .addresses import staff_address_problems
     from .context import EXTENSION_KEY, Guide
     from .jobs import Background
-    from .views import apply, auth, feedback, staff, static_site, survey, track  # noqa: F401 - survey adds routes
+    from .views import apply, auth, enterprise, feedback, staff, static_site, survey, track  # noqa: F401 - survey adds routes
     from .workdays import CalendarSource
 
     cfg = settings_mod.resolve(test_config)
@@ -64,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     app.register_blueprint(apply.bp)
     app.register_blueprint(track.bp)
+    app.register_blueprint(enterprise.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(staff.bp)

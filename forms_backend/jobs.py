@@ -1,5 +1,6 @@
 """Background work of each process: send queued mail when woken (or every 30 s), tidy hourly
-(stale drafts, orphaned uploads, ended staff sessions, day-old export files), and queue the staff's daily digest.
+(stale drafts, orphaned uploads, ended staff sessions, day-old export files), queue the staff's
+daily digest, and run the day's equipment warnings (``warning_run.run_daily``).
 
 The digest is a once-a-day job (``Storage.daily_job``): whichever process runs first after
 ``GUIDE_DIGEST_HOUR`` (local time) queues it to the duty address, the others find it done."""
@@ -21,6 +22,7 @@ from .mail.compose import compose_digest
 from .export_jobs import ExportJobs
 from .mail.delivery import deliver_due
 from .storage import StorageUnavailable, iso, utcnow
+from .warning_run import run_daily as run_daily_warnings
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class Background:
             try:
                 with self.app.app_context():
                     run_digest(self.app)  # queued first, so it goes out in this round
+                    self._warnings()
                     deliver_due(self.app.extensions["guide"].storage, self.app.config, limit=DELIVERY_BATCH)
                     now = dt.datetime.now().timestamp()
                     if now - last_tidy > HOUSEKEEPING_SECONDS:
@@ -94,6 +97,17 @@ class Background:
             except Exception:  # keep the thread alive; the queue keeps the work
                 log.exception("background mail/housekeeping run failed")
                 clock.wait(5)
+
+
+    def _warnings(self) -> None:
+        """The day's equipment warnings; a failure is logged and retried next round without holding
+        up the mail (a run that died is stamped only when it finishes, and resends nothing)."""
+        try:
+            run_daily_warnings(self.app)
+        except StorageUnavailable:
+            raise
+        except Exception:
+            log.exception("equipment warning run failed; retried in the next round")
 
 
 DIGEST_JOB = "staff_digest"

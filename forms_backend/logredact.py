@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 import re
 
-# /track/link/<token> and /feedback/followup/<token>: the signed part goes.
-TOKEN_PATHS = re.compile(r"(/track/link/|/feedback/followup/)[^/?#\s\"]+")
+# /track/link/<token>, /track/equipment/<token> and /feedback/followup/<token>: the signed part goes.
+TOKEN_PATHS = re.compile(r"(/track/link/|/track/equipment/|/feedback/followup/)[^/?#\s\"]+")
 REDACTED = "[redacted]"
 
 

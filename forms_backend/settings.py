@@ -62,6 +62,7 @@ SETTINGS: dict[str, tuple[Any, str, str]] = {
     "GUIDE_DUTY_PHONE": ("", "str", "duty officer's mobile number: complaint and bad-rating alerts also go there by "
                          "SMS when GUIDE_SMS_URL is set"),
     "GUIDE_DIGEST_HOUR": (8, "int", "local hour after which the daily digest goes to the duty address (-1: never)"),
+    "GUIDE_WARNINGS_HOUR": (7, "int", "local hour after which the background job runs the day's equipment warnings (-1: never)"),
     "GUIDE_DRAFT_DAYS": (30, "int", "days an unsubmitted draft is kept after its last change (and its resume link works)"),
 }
 
@@ -156,8 +157,9 @@ def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, st
             raise SettingsError(f"{name}={cfg[name]!r} must be at least {low}")
     if cfg["GUIDE_ENV"] not in ENVIRONMENTS:
         raise SettingsError(f"GUIDE_ENV={cfg['GUIDE_ENV']!r} must be one of {', '.join(ENVIRONMENTS)}")
-    if not -1 <= cfg["GUIDE_DIGEST_HOUR"] <= 23:
-        raise SettingsError(f"GUIDE_DIGEST_HOUR={cfg['GUIDE_DIGEST_HOUR']!r} must be an hour 0-23, or -1 for never")
+    for hour in ("GUIDE_DIGEST_HOUR", "GUIDE_WARNINGS_HOUR"):
+        if not -1 <= cfg[hour] <= 23:
+            raise SettingsError(f"{hour}={cfg[hour]!r} must be an hour 0-23, or -1 for never")
     cfg["GUIDE_BASE_URL"] = base_url(cfg)
     if cfg["GUIDE_HOLIDAYS_FILE"] is not None:
         cfg["GUIDE_HOLIDAYS_FILE"] = cfg["GUIDE_HOLIDAYS_FILE"].resolve()

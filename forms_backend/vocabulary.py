@@ -66,8 +66,8 @@ RATING_QUESTIONS = (("q_guide", "服务指引是否清晰"), ("q_process", "办�
                     ("q_materials", "材料手续是否精简"), ("q_interface", "操作界面是否友好"))
 SUGGESTION_KIND_LABELS = {"complaint": "投诉", "suggestion": "意见建议"}
 SUGGESTION_KINDS = tuple(SUGGESTION_KIND_LABELS)
-KIND_LABELS = {**SUGGESTION_KIND_LABELS, "rating": "差评"}
-ISSUE_KINDS = ("rating", "complaint", "suggestion")
+KIND_LABELS = {**SUGGESTION_KIND_LABELS, "rating": "差评", "equipment": "设备三级预警"}
+ISSUE_KINDS = ("rating", "complaint", "suggestion", "equipment")
 TOLD_VIA_LABELS = {"email": "电子邮件", "phone": "电话", "visit": "上门告知", "letter": "书面函件",
                    "track": "仅在查询页公布"}
 TOLD_VIA = tuple(TOLD_VIA_LABELS)
@@ -91,6 +91,28 @@ PRODUCT_FLAGS = tuple(PRODUCT_FLAG_LABELS)
 ARCHIVE_VIEW_KINDS = ("enterprise", "product", "catalogue", "export")
 # 定期服务追踪 (seed 001, 8.2.3): 一般周期为每 2 周联系 1 次.
 FOLLOWUP_PERIOD_DAYS = 14
+
+
+# ---------------------------------------------------------------- the equipment register (特种设备定检预警)
+
+# The special-equipment categories named by 特种设备安全法 and 强制检定计量器具 (measuring instruments).
+EQUIPMENT_KIND_LABELS = {
+    "boiler": "锅炉",
+    "pressure_vessel": "压力容器",
+    "pressure_piping": "压力管道",
+    "elevator": "电梯",
+    "lifting": "起重机械",
+    "ropeway": "客运索道",
+    "amusement": "大型游乐设施",
+    "vehicle": "场（厂）内专用机动车辆",
+    "measuring": "强制检定计量器具",
+}
+EQUIPMENT_KINDS = tuple(EQUIPMENT_KIND_LABELS)
+SPECIAL_EQUIPMENT_KINDS = tuple(k for k in EQUIPMENT_KINDS if k != "measuring")
+EQUIPMENT_STATE_LABELS = {"in_use": "在用", "stopped": "停用", "scrapped": "报废"}
+EQUIPMENT_STATES = tuple(EQUIPMENT_STATE_LABELS)
+EQUIPMENT_EVENT_LABELS = {"created": "登记", "updated": "修改", "imported": "导入更新", "inspected": "完成检验，进入下一周期",
+                          "warned": "发出预警", "escalated": "升级为跟进事项"}
 
 
 def options(labels: dict) -> tuple[tuple[str, str], ...]:

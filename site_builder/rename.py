@@ -2,7 +2,7 @@
 
 1. the file is moved (``content/services/OLD.yml`` → ``NEW.yml``) and its ``id`` changed;
 2. every reference in the other files is rewritten in place — ``related``, ``flow``,
-   ``basic_flow``, ``policies[].id``, ``basis``, and site paths in Markdown links
+   ``basic_flow``, ``policies[].id``, ``basis``, a warning flow's ``application``s, and site paths in Markdown links
    (``/services/OLD/``, ``/apply/OLD``) — keeping the files' comments and layout;
 3. a redirect is recorded in ``content/redirects.yml``: the build writes a page at the old
    address that leads to the new one, and the backend sends ``/apply/OLD`` to ``/apply/NEW``;
@@ -64,6 +64,10 @@ def _reference_locs(project: Project, kind: str, old: str):
                 yield from ((src, ("policies", i, "id")) for i, r in enumerate(svc.policies) if r.id == old)
         elif skind == "flow" and key in project.flows and kind == "policy":
             yield from ((src, ("basis", i)) for i, p in enumerate(project.flows[key].basis) if p == old)
+        elif skind == "flow" and key in project.flows and kind == "service" and project.flows[key].warnings:
+            plan = project.flows[key].warnings
+            yield from ((src, ("warnings", f)) for f in ("application", "measuring_application")
+                        if getattr(plan, f) == old)
         elif skind == "site" and kind == "flow" and project.site and project.site.basic_flow == old:
             yield src, ("basic_flow",)
 

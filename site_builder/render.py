@@ -18,7 +18,7 @@ import yaml
 
 from .content import Project, model
 from .content.contacts import contact_lines
-from .content.provenance import MARK, describe_sources
+from .content.provenance import MARK, describe_sources, when_text
 
 TEMPLATES = Path(__file__).parent / "templates" / "pages"
 
@@ -96,6 +96,9 @@ def environment() -> jinja2.Environment:
     env.globals["contact_lines"] = contact_lines
     env.globals["page_mark"] = page_mark
     env.globals["inline_mark"] = inline_mark
+    env.globals["when_text"] = when_text
+    env.globals["notify_labels"] = model.WARNING_NOTIFY_LABELS
+    env.globals["channel_labels"] = model.WARNING_CHANNEL_LABELS
     return env
 
 

@@ -58,7 +58,16 @@ MESSAGES: dict[str, str] = {
     "import_columns": "表头缺少必填列：{columns}",
     "import_unknown_columns": "表头有无法识别的列：{columns}",
     "import_empty": "表格中没有记录",
-    "import_too_many": "一次最多导入 {max} 条记录，表格中有 {n} 条",
+    "import_too_many": "一次最多导入 {max} 条记录，表格中超过了这个数，请拆分后分批导入",
+    "import_too_big": "表格文件太大：{what}。请拆分后分批导入",
+    "import_duplicate": "设备代码“{code}”在本表格中重复（另见{where}）",
+    "import_other_enterprise": "设备代码“{code}”已登记在另一家企业名下，请核对设备代码或统一社会信用代码",
+    "import_unknown_kind": "无法识别的设备类别“{value}”，应为：{kinds}",
+    # the equipment register
+    "due_date_needed": "请填写下次检验日期，或同时填写上次检验日期和检验周期",
+    "due_date_order": "下次检验日期应晚于上次检验日期",
+    "manager_contact": "请至少填写安全管理员的手机或邮箱之一，否则预警无法送达",
+    "device_code_taken": "设备代码“{code}”已登记在另一条记录中",
 }
 
 ERROR_SUMMARY_TITLE = "提交前请修改以下问题"

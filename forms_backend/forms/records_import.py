@@ -9,17 +9,13 @@ transaction only when no row has a problem.
 """
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import re
-from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from werkzeug.datastructures import MultiDict
 
 from ..vocabulary import RECORD_CHANNEL_LABELS, RECORD_KIND_LABELS
-from .messages import message
+from .spreadsheets import ImportProblem, ImportRejected, read_table
 from .values import normalise
 
 __all__ = ["IMPORT_COLUMNS", "MAX_ROWS", "ImportProblem", "ImportRejected", "read_rows", "check_rows"]
@@ -49,6 +45,7 @@ IMPORT_COLUMNS: tuple[tuple[str, str, str], ...] = (
 HEADERS = {normalise(h): f for h, f, _ in IMPORT_COLUMNS}   # cells are NFKC-normalised: （） -> ()
 REQUIRED_HEADERS = ("服务类型", "服务日期", "服务人员", "服务内容摘要")
 MAX_ROWS = 5000
+MAX_BYTES = 10 * 1024 * 1024
 KIND_BY_WORD = {**{v: k for k, v in RECORD_KIND_LABELS.items()}, **{k: k for k in RECORD_KIND_LABELS},
                 "法规宣贯": "training", "培训": "training", "宣贯": "training", "咨询": "consultation",
                 "走访": "visit", "模拟检查": "mock_inspection", "资料预审": "pre_review"}
@@ -57,94 +54,11 @@ CHANNEL_BY_WORD = {**{v: k for k, v in RECORD_CHANNEL_LABELS.items()}, **{k: k f
                    "在线": "online"}
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    sheet: str
-    row: int | None
-    column: str | None
-    message: str
-
-
-class ImportRejected(ValueError):
-    """The file as a whole cannot be read (format, header); ``problems`` say why."""
-
-    def __init__(self, problems: list[ImportProblem]):
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _sheets(filename: str, data: bytes) -> Iterator[tuple[str, list[list[str]]]]:
-    name = filename.lower()
-    if name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):   # Excel and WPS in China save CSV as GBK
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ImportRejected([ImportProblem(filename, None, None, message("import_unreadable",
-                                                                              reason="文字编码无法识别"))])
-        yield filename, [[c for c in row] for row in csv.reader(io.StringIO(text))]
-        return
-    if not name.endswith(".xlsx"):
-        raise ImportRejected([ImportProblem(filename, None, None, message("import_file"))])
-    from openpyxl import load_workbook
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise ImportRejected([ImportProblem(filename, None, None,
-                                            message("import_unreadable", reason=type(exc).__name__))]) from None
-    try:
-        for sheet in book.worksheets:
-            yield sheet.title, [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
 def read_rows(filename: str, data: bytes) -> list[tuple[str, int, dict[str, str]]]:
-    """(sheet, row number as the spreadsheet shows it, {header: text}) of every non-empty row.
-
-    Each sheet's first non-empty row is its header; sheets without any row are skipped. A header
-    that is not in ``IMPORT_COLUMNS`` or a missing required one rejects the whole file.
-    """
-    rows, problems = [], []
-    for sheet, table in _sheets(filename, data):
-        numbered = [(n, [normalise(c) for c in r]) for n, r in enumerate(table, start=1) if any(normalise(c) for c in r)]
-        if not numbered:
-            continue
-        header_no, header = numbered[0]
-        unknown = [h for h in header if h and h not in HEADERS]
-        missing = [h for h in REQUIRED_HEADERS if h not in header]
-        if unknown:
-            problems.append(ImportProblem(sheet, header_no, None, message("import_unknown_columns",
-                                                                          columns="、".join(unknown))))
-        if missing:
-            problems.append(ImportProblem(sheet, header_no, None, message("import_columns", columns="、".join(missing))))
-        if unknown or missing:
-            continue
-        for n, cells in numbered[1:]:
-            rows.append((sheet, n, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}))
-    if problems:
-        raise ImportRejected(problems)
-    if not rows:
-        raise ImportRejected([ImportProblem(filename, None, None, message("import_empty"))])
-    if len(rows) > MAX_ROWS:
-        raise ImportRejected([ImportProblem(filename, None, None, message("import_too_many", max=MAX_ROWS,
-                                                                          n=len(rows)))])
-    return rows
+    """(sheet, row number as the spreadsheet shows it, {header: text}) of every non-empty row
+    (``spreadsheets.read_table``: each sheet's first non-empty row is its header)."""
+    return read_table(filename, data, headers=HEADERS, required=REQUIRED_HEADERS, max_rows=MAX_ROWS,
+                      max_bytes=MAX_BYTES)
 
 
 def _services(text: str, by_name: dict[str, str]) -> tuple[list[str], list[str]]:

@@ -173,7 +173,7 @@ def compose_outcome(*, site_title: str, to: str, ref: str | None, what: str, out
 
 
 # Alerts and the daily digest (staff hear about complaints, bad ratings and what is due).
-KIND_WORDS = {"complaint": "投诉", "rating": "差评", "suggestion": "意见建议"}
+KIND_WORDS = {"complaint": "投诉", "rating": "差评", "suggestion": "意见建议", "equipment": "设备三级预警"}
 
 
 def compose_alert(*, site_title: str, kind: str, issue_id: int, ref: str | None, case_ref: str | None,
@@ -223,3 +223,49 @@ def compose_digest(*, site_title: str, today: str, rows: dict, to: str, console_
               f"本邮件由{site_title}工作台每日自动发送。"]
     subject = f"工作提示 {today}：新申请 {len(new)} 件，到期或逾期申请 {len(cases)} 件、跟进事项 {len(issues)} 件"
     return [{"kind": "staff_digest", "to": to, "subject": subject, "body": "\n".join(lines)}]
+
+
+def compose_equipment_warning(*, site_title: str, level_name: str, level_note: str | None, equipment: dict,
+                              kind_label: str, to: list[str], overdue: bool, apply_url: str | None,
+                              basis: str | None, contact: str) -> list[dict]:
+    """One warning of the equipment register to the enterprise's contacts for its level (one
+    message per address). The register is kept by staff; the message names the equipment."""
+    e = equipment
+    when = f"已于 {e['due_date']} 届满，已超期" if overdue else f"将于 {e['due_date']} 届满"
+    lines = [
+        "您好：",
+        "",
+        f"【{level_name}】贵单位（{e['org_name']}）的以下设备检验（检定）合格有效期{when}：",
+        "",
+        f"  设备代码：{e['device_code']}",
+        f"  设备类别：{kind_label}",
+        f"  设备名称：{e['name']}",
+        f"  下次检验日期：{e['due_date']}",
+        "",
+    ]
+    if level_note:
+        lines += [level_note + "。", ""]
+    if basis:
+        lines += [basis, ""]
+    if overdue:
+        lines += ["未经定期检验的设备不得继续使用，请立即停止使用并尽快申报检验。", ""]
+    if apply_url:
+        lines += ["在线申报（已预填贵单位和这台设备的信息）：", apply_url, ""]
+    if contact:
+        lines += [f"如有疑问请联系：{contact}", ""]
+    lines += ["按时申报定期检验是使用单位的责任，本提醒不替代该责任。", "", f"本邮件由{site_title}自动发送，请勿直接回复。"]
+    subject = f"【{level_name}】设备 {e['device_code']} 检验有效期{when}"
+    return [{"kind": "equipment_warning", "to": addr, "subject": subject, "body": "\n".join(lines)} for addr in to]
+
+
+def compose_warning_summary(*, site_title: str, today: str, rows: list[dict], to: str, console_url: str | None) -> list[dict]:
+    """The staff's notice of the warnings a run sent at levels that tell staff (level 3: follow-up items)."""
+    lines = [f"{today} 设备预警（{len(rows)} 台）", ""]
+    lines += [f"  {r['level_name']} {r['device_code']} {r['org_name']} 到期 {r['due_date']}"
+              + (f" 跟进事项第 {r['issue_id']} 号" if r.get("issue_id") else "") for r in rows[:200]]
+    if len(rows) > 200:
+        lines.append(f"  …… 另有 {len(rows) - 200} 台，请在工作台查看")
+    lines += ["", f"设备台账：{console_url}" if console_url else "请登录工作台查看设备台账。", "",
+              f"本邮件由{site_title}工作台自动发送。"]
+    return [{"kind": "equipment_warning_staff", "to": to, "subject": f"设备预警 {today}：{len(rows)} 台需要跟进",
+             "body": "\n".join(lines)}]

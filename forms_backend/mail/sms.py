@@ -116,3 +116,11 @@ class SmsGateway:
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
             response.read(4096)
+
+
+def warning_sms(config: dict[str, Any], *, phone: str | None, level_name: str, device_code: str, due_date: str,
+                overdue: bool) -> list[dict]:
+    """The SMS of an equipment warning to one contact."""
+    state = "已超期，请停止使用并尽快申报检验" if overdue else "，请及时申报定期检验"
+    return sms(config, kind="equipment_warning_sms", phone=phone,
+               text=f"【{level_name}】贵单位设备{device_code}检验有效期至{due_date}{state}")

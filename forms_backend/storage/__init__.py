@@ -10,7 +10,8 @@ One module per table or area, each a mixin of ``Storage`` over ``core.StoreBase`
 ``applications``, ``mail_queue``, ``queue``, ``archive``, ``accounts``, ``ratings``,
 ``page_feedback``, ``suggestions``, ``issues``, ``results``, ``statistics`` (aggregates in SQL), ``console``,
 ``exports`` (rows streamed on a read connection of their own, the paged catalogue), ``corrections`` (补正),
-``service_records`` (offline records, products, the archive timeline and its view log); ``records`` holds the
+``service_records`` (offline records, products, the archive timeline and its view log), ``equipment`` (the
+equipment register, its warnings and enterprise links); ``records`` holds the
 dataclasses returned, ``errors`` the named errors, ``common`` small helpers, ``sqlite`` the SQLite module.
 
 This module is the seam for moving to another database: views never see SQL or rows, only
@@ -22,9 +23,11 @@ from . import sqlite
 from .common import REF_ALPHABET, archive_no, iso, utcnow
 from .core import check_copy, restore_copy
 from .corrections import CorrectionNotOpen, correction_field
-from .errors import (ApplicationNotFound, BadTransition, DatabaseCorrupt, DraftNotFound, IssueClosed, IssueNotFound,
-                     LastAdmin, NotClosed, ProductNotFound, RecordChanged, RecordNotFound, StaleSubmission, StatusChanged,
-                     StorageBusy, StorageError, StorageFull, StorageUnavailable, UserExists, UserNotFound, VoteNotFound)
+from .errors import (ApplicationNotFound, BadTransition, DatabaseCorrupt, DraftNotFound, DuplicateDeviceCode,
+                     EquipmentNotFound, IssueClosed, IssueNotFound, LastAdmin, NotClosed, ProductNotFound, RecordChanged,
+                     RecordNotFound, StaleSubmission, StatusChanged, StorageBusy, StorageError, StorageFull,
+                     StorageUnavailable, UserExists, UserNotFound, VoteNotFound)
+from .equipment import EQUIPMENT_FIELDS, EquipmentFilter, Warning
 from .exports import ExportFilter
 from .migrations import migrations
 from .records import (ApplicationRecord, ConsoleCounts, Contact, Correction, Draft, Event, Issue, IssueNote, NewUpload, QueuedMail,
@@ -33,7 +36,8 @@ from .records import (ApplicationRecord, ConsoleCounts, Contact, Correction, Dra
 from .store import Storage
 
 __all__ = [
-    "Storage", "migrations", "check_copy", "restore_copy", "ExportFilter", "CorrectionNotOpen", "correction_field", "Correction",
+    "Storage", "migrations", "check_copy", "restore_copy", "ExportFilter", "EquipmentFilter", "EQUIPMENT_FIELDS",
+    "Warning", "DuplicateDeviceCode", "EquipmentNotFound", "CorrectionNotOpen", "correction_field", "Correction",
     # errors
     "ApplicationNotFound", "BadTransition", "DatabaseCorrupt", "DraftNotFound", "IssueClosed", "IssueNotFound",
     "LastAdmin", "NotClosed", "ProductNotFound", "RecordChanged", "RecordNotFound", "StaleSubmission", "StatusChanged", "StorageError", "StorageUnavailable", "StorageBusy", "StorageFull", "UserExists", "UserNotFound", "VoteNotFound",

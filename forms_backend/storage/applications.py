@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from typing import Callable, Sequence
 
+from sqlite_utils import Database
+
 from ..vocabulary import CONTACT_CHANNELS, FINAL_STATUSES, STATUSES, TRANSITIONS
 from .common import archive_no, iso, new_ref, random_ref, ref_is_free, utcnow
 from .errors import (ApplicationNotFound, BadTransition, DraftNotFound, NotClosed, StaleSubmission, StatusChanged,
@@ -18,12 +20,14 @@ class ApplicationsStore(StoreBase):
     """Storage methods for ``applications``, ``application_events`` and ``contacts``."""
 
     def submit(self, draft_token: str, submit_token: str, *, record: dict, ref_prefix: str, yymm: str,
-               compose_mail: Callable[[str], list[dict]]) -> Submitted:
+               compose_mail: Callable[[str], list[dict]],
+               also: Callable[[Database, int], None] | None = None) -> Submitted:
         """Turn a draft into an application, exactly once.
 
         In one ``BEGIN IMMEDIATE`` transaction: check the draft is unchanged since the
         check-answers page, allocate a unique reference number, insert the application, its
-        first history event, attach its uploads and queue its mail. A replay of the same
+        first history event, attach its uploads, write what ``also(db, application id)`` adds (the
+        equipment of a warning's link) and queue its mail. A replay of the same
         submission returns the first result with ``created=False``.
 
         The transaction holds the write lock every process queues on, so what needs no database
@@ -66,6 +70,8 @@ class ApplicationsStore(StoreBase):
             # (Files replaced while editing were marked discarded when they were replaced.)
             db.execute("UPDATE drafts SET application_id = ?, answers = NULL, updated_at = ? WHERE token = ?",
                        (app_id, now, draft_token))
+            if also is not None:
+                also(db, app_id)
             self._insert_mail(db, app_id, mails, now)
         return Submitted(ref, app_id, created=True)
 

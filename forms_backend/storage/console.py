@@ -49,6 +49,16 @@ class ConsoleStore(StoreBase):
             self._queue_mail(db, None, compose(), now)
         return True
 
+    def job_done(self, name: str, today: str) -> bool:
+        """Whether the once-a-day job ``name`` has finished for ``today`` (a local date)."""
+        row = self._one("SELECT last_run FROM jobs WHERE name = ?", (name,))
+        return row is not None and row[0] >= today
+
+    def stamp_job(self, name: str, today: str) -> None:
+        with self._immediate() as db:
+            db.execute("INSERT INTO jobs (name, last_run) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
+                       "last_run = max(last_run, excluded.last_run)", (name, today))
+
     def digest_rows(self, today: str, since: str) -> dict:
         """What the daily digest lists: new applications since ``since`` (UTC ISO), cases and
         items due today or overdue (``today`` a local date)."""

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 __all__ = ["StorageError", "DatabaseCorrupt", "DraftNotFound", "StaleSubmission", "ApplicationNotFound", "BadTransition", "StatusChanged", "UserExists", "UserNotFound", "LastAdmin", "IssueNotFound", "IssueClosed", "NotClosed", "VoteNotFound", "RecordNotFound", "ProductNotFound", "RecordChanged",
-           "StorageUnavailable", "StorageBusy", "StorageFull"]
+           "StorageUnavailable", "StorageBusy", "StorageFull",
+           "EquipmentNotFound", "DuplicateDeviceCode"]
 
 
 class StorageError(Exception):
@@ -83,3 +84,11 @@ class StorageBusy(StorageUnavailable):
 
 class StorageFull(StorageUnavailable):
     """The disk holding the data folder is full (SQLITE_FULL, ENOSPC)."""
+
+
+class EquipmentNotFound(StorageError):
+    """No equipment record with that id."""
+
+
+class DuplicateDeviceCode(StorageError):
+    """Another equipment record already has that device code."""

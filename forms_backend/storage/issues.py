@@ -20,15 +20,15 @@ class IssuesStore(StoreBase):
     _ISSUE_SELECT = (
         "SELECT i.id, i.kind, i.application_id, i.rating_id, i.suggestion_id, i.service_id, i.service_name, "
         "i.opened_at, i.first_contact_due, i.rectify_due, i.first_contact_at, i.owner, i.status, i.closed_at, "
-        "i.outcome, i.told_via, coalesce(a.ref, s.ref), coalesce(a.org_name, s.org_name, s.name), "
-        "i.group_id, i.followup_score, i.followup_at, i.followup_comment "
+        "i.outcome, i.told_via, coalesce(a.ref, s.ref, e.device_code), coalesce(a.org_name, s.org_name, s.name, e.org_name), "
+        "i.group_id, i.followup_score, i.followup_at, i.followup_comment, i.equipment_id "
         "FROM issues i LEFT JOIN applications a ON a.id = i.application_id "
-        "LEFT JOIN suggestions s ON s.id = i.suggestion_id")
+        "LEFT JOIN suggestions s ON s.id = i.suggestion_id LEFT JOIN equipment e ON e.id = i.equipment_id")
 
     @staticmethod
     def _issue(row: tuple) -> Issue:
         issue = Issue(*row[:18])
-        issue.group_id, issue.followup_score, issue.followup_at, issue.followup_comment = row[18:22]
+        issue.group_id, issue.followup_score, issue.followup_at, issue.followup_comment, issue.equipment_id = row[18:23]
         return issue
 
     def list_issues(self, *, status: str | None = "open", kind: str | None = None, owner: str | None = None,

@@ -528,3 +528,83 @@ def m0013_record_work(db: Database) -> None:
         "CREATE INDEX record_changes_record ON record_changes(record_id, id)",
     ):
         db.execute(sql)
+
+
+@migrations(name="0014_equipment_register")
+def m0014_equipment_register(db: Database) -> None:
+    # The equipment register behind 特种设备定检“3级”预警 (issue 11). kind: the special-equipment
+    # categories of 特种设备安全法 and 强制检定计量器具 ('measuring'). cycle counts the inspection
+    # cycles of a record: completing its periodic-inspection application moves it to the next one.
+    kinds = ("'boiler', 'pressure_vessel', 'pressure_piping', 'elevator', 'lifting', 'ropeway', 'amusement', "
+             "'vehicle', 'measuring'")
+    for sql in (
+        f"""CREATE TABLE equipment (
+            id INTEGER PRIMARY KEY,
+            uscc TEXT NOT NULL,
+            org_name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+            device_code TEXT NOT NULL UNIQUE,
+            registration_no TEXT,
+            name TEXT NOT NULL,
+            model TEXT,
+            location TEXT,
+            last_date TEXT,
+            cycle_months INTEGER NOT NULL CHECK (cycle_months BETWEEN 1 AND 120),
+            due_date TEXT NOT NULL,
+            manager_name TEXT NOT NULL,
+            manager_phone TEXT,
+            manager_email TEXT,
+            head_name TEXT,
+            head_phone TEXT,
+            head_email TEXT,
+            state TEXT NOT NULL DEFAULT 'in_use' CHECK (state IN ('in_use', 'stopped', 'scrapped')),
+            cycle INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX equipment_uscc ON equipment(uscc, due_date)",
+        "CREATE INDEX equipment_due ON equipment(state, due_date)",
+        # History of a record: created, edited (changes as JSON), state, inspected (next cycle), warned.
+        """CREATE TABLE equipment_events (
+            id INTEGER PRIMARY KEY,
+            equipment_id INTEGER NOT NULL REFERENCES equipment(id),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('created', 'updated', 'imported', 'inspected', 'warned', 'escalated')),
+            note TEXT,
+            changes TEXT
+        )""",
+        "CREATE INDEX equipment_events_equipment ON equipment_events(equipment_id, id)",
+        # One row per record, cycle and level: the proof of having warned, written in the same
+        # transaction as the notices it queued (so a rerun never warns twice).
+        """CREATE TABLE equipment_warnings (
+            id INTEGER PRIMARY KEY,
+            equipment_id INTEGER NOT NULL REFERENCES equipment(id),
+            cycle INTEGER NOT NULL,
+            level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 9),
+            due_date TEXT NOT NULL,
+            run_date TEXT NOT NULL,
+            at TEXT NOT NULL,
+            issue_id INTEGER REFERENCES issues(id),
+            UNIQUE (equipment_id, cycle, level)
+        )""",
+        # An enterprise's link to its own equipment list (revocable: the signed id must be a live row).
+        """CREATE TABLE enterprise_links (
+            id INTEGER PRIMARY KEY,
+            uscc TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            revoked_at TEXT
+        )""",
+        "CREATE INDEX enterprise_links_uscc ON enterprise_links(uscc)",
+        # The periodic-inspection application a notice's link pre-fills names its equipment.
+        "ALTER TABLE drafts ADD COLUMN equipment_id INTEGER REFERENCES equipment(id)",
+        "ALTER TABLE applications ADD COLUMN equipment_id INTEGER REFERENCES equipment(id)",
+        "ALTER TABLE applications ADD COLUMN equipment_cycle INTEGER",
+    ):
+        db.execute(sql)
+    # Level 3 escalates into a follow-up item of kind 'equipment' (the CHECK list grows: rebuilt).
+    _rebuild_check(db, "issues", "kind IN ('rating', 'complaint', 'suggestion')",
+                   "kind IN ('rating', 'complaint', 'suggestion', 'equipment')")
+    db.execute("ALTER TABLE issues ADD COLUMN equipment_id INTEGER REFERENCES equipment(id)")
+    db.execute("CREATE INDEX issues_equipment ON issues(equipment_id)")

@@ -212,6 +212,7 @@ class Issue:
     followup_score: int | None = None   # 回访满意度 after closing: 3 满意, 2 基本满意, 1 不满意
     followup_at: str | None = None
     followup_comment: str | None = None
+    equipment_id: int | None = None     # a level-3 warning of the equipment register (kind 'equipment')
 
 
 @dataclass

@@ -8,6 +8,7 @@ from .console import ConsoleStore
 from .corrections import CorrectionsStore
 from .core import StoreBase
 from .drafts import DraftsStore
+from .equipment import EquipmentStore
 from .exports import ExportsStore
 from .issues import IssuesStore
 from .mail_queue import MailQueueStore
@@ -24,5 +25,5 @@ __all__ = ["Storage"]
 
 class Storage(DraftsStore, ApplicationsStore, CorrectionsStore, MailQueueStore, QueueStore, ArchiveStore, AccountsStore, RatingsStore,
               PageFeedbackStore, SuggestionsStore, IssuesStore, ResultsStore, StatisticsStore, ConsoleStore, ExportsStore,
-              ServiceRecordsStore, StoreBase):
+              ServiceRecordsStore, EquipmentStore, StoreBase):
     """One SQLite database file, opened once per process, with the queries of every area."""

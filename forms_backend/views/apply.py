@@ -26,11 +26,12 @@ from ..forms.applicant import ConfirmForm, DraftEmailForm, ResumeForm
 from ..forms.messages import ERROR_SUMMARY_TITLE
 from ..forms.values import clean_ref, phone_key
 from ..addresses import duty_address
-from ..links import external_url
+from ..links import external_url, read_equipment_apply_token
 from ..security import client_key
 from ..mail.compose import compose_application, compose_draft_link, per_recipient_limit, staff_address
 from ..mail.sms import ack_sms
 from ..storage import DraftNotFound, StaleSubmission
+from ..vocabulary import EQUIPMENT_KIND_LABELS
 from .static_site import service_page
 
 log = logging.getLogger(__name__)
@@ -116,9 +117,56 @@ def index():
     return render_template("apply/index.html", services=services)
 
 
+# ---------------------------------------------------------------- pre-filled from a warning's link
+
+def prefill_answers(form_class, equipment: dict) -> dict[str, list[str]]:
+    """What a periodic-inspection form can take from an equipment record, as if typed: the
+    enterprise, its safety manager as the contact, and the service's own questions that name the
+    equipment (category, quantity, due date, instrument name, model, serial number) when it has them."""
+    e = equipment
+    wanted = {"org_name": e["org_name"], "uscc": e["uscc"], "contact_name": e["manager_name"],
+              "phone": e["manager_phone"], "email": e["manager_email"],
+              "f_equipment_category": EQUIPMENT_KIND_LABELS[e["kind"]], "f_quantity": "1",
+              "f_inspection_due_date": e["due_date"], "f_instrument_name": e["name"], "f_model_spec": e["model"],
+              "f_serial_number": e["device_code"]}
+    typed = {}
+    for q in form_class.questions:
+        value = wanted.get(q.name)
+        if not value or q.type == "file":
+            continue
+        if q.options:
+            labels = {label: key for key, label in q.options}
+            value = labels.get(value) or ("其他" if "其他" in labels and q.name == "f_equipment_category" else None)
+            if value is None:
+                continue
+        typed[q.name] = [value]
+    return typed
+
+
+def _prefill_from_warning(service_id: str, form_class, token: str):
+    """A warning's link: start (or refill) this browser's draft with the equipment it is about."""
+    storage = current_guide().storage
+    found = read_equipment_apply_token(token)
+    rec = storage.get_equipment(found[0]) if found else None
+    if rec is None or rec["cycle"] != found[1] or rec["state"] != "in_use":
+        flash("该预警链接已失效（设备可能已进入新的检验周期或已停用），请直接填写申请。", "warning")
+        return redirect(url_for(".form", service_id=service_id), 303)
+    typed = prefill_answers(form_class, rec)
+    draft = _open_draft(service_id)
+    draft_token = draft.token if draft else secrets.token_urlsafe(24)
+    storage.save_draft(draft_token, service_id, answers=None, typed=typed,
+                       phone_norm=phone_key((typed.get("phone") or [""])[0]), client_key=client_key())
+    storage.attach_equipment(draft_token, rec["id"])
+    _remember_draft(service_id, draft_token)
+    flash(f"已预填贵单位和设备 {rec['device_code']} 的信息，请核对并补充其余内容后提交。", "info")
+    return redirect(url_for(".form", service_id=service_id), 303)
+
+
 @bp.route("/<service_id>", methods=["GET", "POST"])
 def form(service_id: str):
     service, form_class = _service_and_form(service_id)
+    if request.method == "GET" and request.args.get("equipment"):
+        return _prefill_from_warning(service_id, form_class, request.args["equipment"][:500])
     storage = current_guide().storage
     draft = _open_draft(service_id)
     existing = draft.files if draft else {}
@@ -306,9 +354,12 @@ def confirm(service_id: str):
                                    ("applicant_ack", "applicant_ack_sms"))
 
     try:
+        equipment_id = guide.storage.equipment_of_draft(token)   # opened from a warning's link
         result = guide.storage.submit(token, confirm_form.submission.data, record=record,
                                       ref_prefix=current_app.config["GUIDE_REF_PREFIX"],
-                                      yymm=now.strftime("%y%m"), compose_mail=compose)
+                                      yymm=now.strftime("%y%m"), compose_mail=compose,
+                                      also=(lambda db, app_id: guide.storage.link_application_equipment(
+                                          db, app_id, equipment_id)) if equipment_id else None)
     except StaleSubmission:
         flash("您的回答在核对后有过修改，请再次核对后提交。", "warning")
         return redirect(url_for(".check", service_id=service_id), 303)

@@ -82,6 +82,44 @@ def check_flow(project: Project, flow: model.Flow, src: Source) -> None:
                                             "add a step with 'kind: end' and lead a path to it"))
     for i, pid in enumerate(flow.basis):
         _ref(project, src, ("basis", i), pid, project.policies, "policy", "content/policies/")
+    if flow.warnings:
+        check_warning_levels(project, flow.warnings, src)
+        for key in ("application", "measuring_application"):
+            sid = getattr(flow.warnings, key)
+            if not sid:
+                continue
+            _ref(project, src, ("warnings", key), sid, project.services, "service", "content/services/")
+            svc = project.services.get(sid)
+            if svc is not None and not svc.takes_applications:
+                project.diagnostics.append(src.diag(("warnings", key), f"service '{sid}' takes no online applications",
+                                                    "name a service with 'application: {enabled: true}'"))
+        others = [f for f in project.flows.values() if f.warnings and f.id != flow.id]
+        if others and others[0].id < flow.id:
+            project.diagnostics.append(src.diag(("warnings",), f"flow '{others[0].id}' already has the guide's 'warnings'",
+                                                "keep the warning levels in one flow"))
+
+
+def check_warning_levels(project: Project, plan: model.WarningPlan, src: Source) -> None:
+    """Levels numbered 1, 2, 3 ..., each starting closer to the due date than the one before, the
+    last no later than ``deadline_months`` before it (特种设备安全法 asks for the request a month ahead)."""
+    def at(i: int, lv: model.WarningLevel) -> tuple:
+        return ("warnings", "levels", i, "days_before" if lv.days_before is not None else "months_before")
+    for i, lv in enumerate(plan.levels):
+        if lv.level != i + 1:
+            project.diagnostics.append(src.diag(("warnings", "levels", i, "level"),
+                                                f"level {lv.level} is number {i + 1} in the list",
+                                                "number the levels 1, 2, 3 ... in order, earliest first"))
+        if i and lv.max_days >= plan.levels[i - 1].min_days:
+            project.diagnostics.append(src.diag(at(i, lv), f"level {lv.level} must start closer to the due date "
+                                                           f"than level {plan.levels[i - 1].level}",
+                                                "give it fewer days (or months) before the due date"))
+    last = plan.levels[-1]
+    if (last.months_before or 0) < plan.deadline_months and last.min_days < 31 * plan.deadline_months:
+        project.diagnostics.append(src.diag(
+            at(len(plan.levels) - 1, last),
+            f"the last level (level {last.level}) must start no later than {plan.deadline_months} month(s) before "
+            f"the due date (the legal request deadline)",
+            f"write 'months_before: {plan.deadline_months}' or at least 'days_before: {31 * plan.deadline_months}'"))
 
 
 def check_service(project: Project, svc: model.Service, src: Source) -> None:

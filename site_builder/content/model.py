@@ -296,6 +296,53 @@ class Step(Strict):
     provenance: Optional[Provenance] = None  # only when the step adds what the flow's source does not say
 
 
+WARNING_NOTIFY_LABELS = {"safety_manager": "企业安全管理人员", "enterprise_head": "企业主要负责人",
+                         "staff": "市场监管局工作人员"}
+WARNING_CHANNEL_LABELS = {"email": "电子邮件", "sms": "短信"}
+
+
+class WarningLevel(Strict):
+    """One level of a due-date warning (特种设备定检“3级”预警): when it starts, who is told, how."""
+
+    level: int = Field(ge=1, le=9)
+    name: str                                       # e.g. 一级预警
+    days_before: Optional[int] = Field(default=None, ge=1, le=730)     # calendar days before the due date
+    months_before: Optional[int] = Field(default=None, ge=1, le=24)    # or calendar months before it
+    notify: list[Literal["safety_manager", "enterprise_head", "staff"]] = Field(min_length=1)
+    channels: list[Literal["email", "sms"]] = Field(min_length=1)
+    escalate: bool = False                          # also opens a follow-up item for the staff
+    note: Optional[str] = None                      # one line shown with the level on the guide page
+    provenance: Optional[Provenance] = None         # the days are the bureau's to confirm
+
+    @model_validator(mode="after")
+    def _one_offset(self):
+        if (self.days_before is None) == (self.months_before is None):
+            raise ValueError("a level starts either 'days_before' or 'months_before' the due date (one of the two)")
+        return self
+
+    @property
+    def min_days(self) -> int:
+        """The fewest days before the due date this level can start (a month has at least 28 days)."""
+        return self.days_before if self.days_before is not None else 28 * self.months_before
+
+    @property
+    def max_days(self) -> int:
+        return self.days_before if self.days_before is not None else 31 * self.months_before
+
+
+class WarningPlan(Strict):
+    """The levels of a due-date warning, shown on the flow's page and run by the backend."""
+
+    subject: str                                    # what is warned about, e.g. 特种设备定期检验和计量器具强制检定
+    working_days: bool = True                       # a start on a weekend or holiday moves to the working day before
+    deadline_months: int = Field(default=1, ge=1, le=12)   # the last level starts at least this long before the due date
+    application: Optional[str] = None               # service id of the application each notice links to (pre-filled)
+    measuring_application: Optional[str] = None     # ... for 强制检定计量器具, when it is another service
+    levels: list[WarningLevel] = Field(min_length=1)
+
+    # Numbering, order and the deadline are checked with the line of the level (checks.check_flow).
+
+
 class Flow(Strict):
     id: str = Field(pattern=SLUG)
     title: str
@@ -304,6 +351,7 @@ class Flow(Strict):
     basis: list[str] = []
     actors: list[str] = Field(min_length=1)
     steps: list[Step] = Field(min_length=2)
+    warnings: Optional[WarningPlan] = None   # due-date warning levels (the 3级预警), see content/_example/flow.yml
     reviewed: Optional[dt.date] = None
     provenance: Optional[Provenance] = None
 

@@ -73,6 +73,10 @@ class Project:
 
     # ---- provenance (see provenance.py)
 
+    def warning_flow(self) -> model.Flow | None:
+        """The flow that carries the guide's due-date warning levels (``warnings``), if any."""
+        return next((f for _, f in sorted(self.flows.items()) if f.warnings), None)
+
     def unconfirmed_items(self):
         """Unconfirmed items and 【待补充】 placeholders, each with file, line, statement and source."""
         return provenance.unconfirmed(self)

@@ -28,7 +28,7 @@ MARK = "待确认"
 
 KIND_NAMES = {"site": "指南", "page": "说明页", "section": "说明页段落", "contact": "联系方式",
               "supervision": "监督渠道", "platform": "服务平台", "provider": "服务机构", "policy": "政策法规",
-              "flow": "办理流程", "step": "流程步骤", "service": "服务事项", "placeholder": "待补充内容"}
+              "flow": "办理流程", "step": "流程步骤", "warning_level": "预警级别", "service": "服务事项", "placeholder": "待补充内容"}
 
 # What each kind of item is called in messages, and whether it must carry provenance itself.
 REQUIRED = ("site", "page", "provider", "policy", "flow", "service")
@@ -133,10 +133,19 @@ def _walk(project: "Project") -> Iterator[tuple[str, str, str, Source, tuple, An
             if step.note:
                 text += f"：{step.note}"
             yield "step", f"{fid}#{step.id}", _one_line(text), s, ("steps", i), step, False
+        if flow.warnings:
+            for i, lv in enumerate(flow.warnings.levels):
+                yield ("warning_level", f"{fid}#level{lv.level}", _one_line(f"{flow.title} · {lv.name}：{when_text(lv)}"),
+                       s, ("warnings", "levels", i), lv, False)
     for sid, svc in project.services.items():
         s = project.source("service", sid)
         if s:
             yield "service", sid, _one_line(f"{svc.name}：{svc.summary}"), s, (), svc, True
+
+
+def when_text(level: model.WarningLevel) -> str:
+    """When a warning level starts, in words: 到期前 90 天 / 到期前 1 个月."""
+    return f"到期前 {level.days_before} 天" if level.days_before else f"到期前 {level.months_before} 个月"
 
 
 def items(project: "Project") -> list[Item]:

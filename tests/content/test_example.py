@@ -52,7 +52,7 @@ def test_examples_together_form_a_valid_guide_that_renders():
     # Unconfirmed: the flow, its assumed step, the supervision channel, the provider; and the placeholders.
     unconfirmed = {(i.kind, i.key) for i in project.unconfirmed_items() if not i.placeholder}
     assert unconfirmed == {("flow", "example-flow"), ("step", "example-flow#fix"), ("supervision", "site.supervision[0]"),
-                           ("provider", "example-provider")}
+                           ("provider", "example-provider"), ("warning_level", "example-flow#level2")}
     assert project.edition_line(dt.date(2026, 11, 29)) == "征求意见稿（2026-11-29）"
     docs = render.render_docs(project, render.FlowArt(lambda f: "<svg></svg>"))
     assert "示例服务事项" in docs["services/example-service.md"]

@@ -14,11 +14,13 @@ import math
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 
 from ... import auth
 from ...context import current_guide
 from ...forms.messages import ERROR_SUMMARY_TITLE
+from ...forms.service_records import ImportForm
+from ...reports import exports
 from ...forms.staff import PAGE_SIZE
 from ...storage import QueueFilter, iso, utcnow
 from ...vocabulary import (ACTION_LABELS, CHANNEL_LABELS, KIND_LABELS, PRODUCT_FLAG_LABELS, RECORD_CHANNEL_LABELS,
@@ -117,3 +119,25 @@ def queue_filter(form) -> QueueFilter:
 
 def user_names() -> list[str]:
     return [u.name for u in store().list_users() if u.active]
+
+
+# ---------------------------------------------------------------- spreadsheet imports
+
+def import_template(columns, *, sheet: str, name: str, fmt: str) -> Response:
+    """An empty sheet with an import's headers (``columns``: (header, field, note)), as a download."""
+    data = exports.render(fmt, [h for h, _, _ in columns], [], sheet=sheet)
+    return Response(data, mimetype=exports.CONTENT_TYPES[fmt].split(";")[0],
+                    headers={"Content-Disposition": f'attachment; filename="{name}-template.{fmt}"',
+                             "Content-Type": exports.CONTENT_TYPES[fmt]})
+
+
+def uploaded_spreadsheet(max_bytes: int) -> tuple[str, bytes] | None:
+    """(file name, at most ``max_bytes`` + 1 bytes) of an import form's file; None without one.
+    A bad CSRF token is a 400 (the form is not answered)."""
+    form = ImportForm()
+    upload = request.files.get("file")
+    if not form.validate() or upload is None or not upload.filename:
+        if form.csrf_token.errors:
+            abort(400)
+        return None
+    return upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200], upload.stream.read(max_bytes + 1)

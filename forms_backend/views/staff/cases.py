@@ -9,6 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 
 from ... import auth
 from ...context import current_guide
+from ...duedates import add_months
 from ...forms.staff import NOTE_REQUIRED, PAGE_SIZE, SORT_LABELS, ContactForm, NoteForm, TransitionForm
 from ...mail.compose import compose_status
 from ...mail.sms import status_sms
@@ -109,6 +110,15 @@ def _due_on(case) -> str | None:
     return (today + dt.timedelta(days=limit.days)).isoformat()
 
 
+def _next_cycle(db, application_id: int, _from_status: str, now: str) -> None:
+    """Completing a periodic-inspection application made from a warning's link moves its
+    equipment to the next cycle: inspected today, due a cycle later; its warnings start again."""
+    today = guide_today()
+    store().complete_equipment_cycle(db, application_id, last_date=today.isoformat(),
+                                     next_due=lambda months: add_months(today, months).isoformat(), actor=actor(),
+                                     now=now)
+
+
 @bp.post("/applications/<ref>/status")
 def transition(ref: str):
     case = _case_or_404(ref)
@@ -150,7 +160,7 @@ def transition(ref: str):
             store().set_status(ref, to, actor=actor(), note=public_note, private_note=private_note,
                                expected=form.expected.data or None, mails=mails,
                                due_on=_due_on(case) if to == "accepted" else None, archive_year=guide_today().year,
-                               result=doc)
+                               result=doc, also=_next_cycle if to == "completed" else None)
     except StatusChanged:
         discard_result(doc)
         flash("该申请的状态刚被其他人更改，请查看最新状态后再操作。", "warning")

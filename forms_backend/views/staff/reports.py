@@ -81,10 +81,10 @@ def exports_page():
 @bp.get("/exports/<any(applications, ratings, feedback, suggestions, catalogue, records):what>.<any(csv, xlsx):fmt>")
 def export(what: str, fmt: str):
     count, table = _export_source(what)
-    return _send(f"{what}-{guide_today().isoformat()}.{fmt}", fmt, count, table, sheet=EXPORTS[what])
+    return send_export(f"{what}-{guide_today().isoformat()}.{fmt}", fmt, count, table, sheet=EXPORTS[what])
 
 
-def _send(name: str, fmt: str, count: int, table, *, sheet: str):
+def send_export(name: str, fmt: str, count: int, table, *, sheet: str):
     """The export as a streamed CSV, an XLSX made in the request, or a background XLSX job."""
     user = auth.current_user().name
     log.info("export %s (%d rows) by %s", name, count, user)
@@ -137,7 +137,7 @@ def export_service(service_id: str, fmt: str):
     f = queue_filter(form)
     f.service_id = service_id
     storage, zone = store(), guide_zone()
-    return _send(f"applications-{service_id}-{guide_today().isoformat()}.{fmt}", fmt,
+    return send_export(f"applications-{service_id}-{guide_today().isoformat()}.{fmt}", fmt,
                  storage.count_export_applications(f),
                  lambda: exports.service_applications_table(storage.iter_applications(f), fields,
                                                             storage.answer_fields(f), zone),
@@ -254,4 +254,4 @@ def evaluation_export(year: int, fmt: str):
     summary = _figures(dt.date(year, 1, 1), dt.date(year, 12, 31))["summary"]
     online = {"applications": summary["applications"], "contacts": store().stats_contacts(since, until)}
     columns, rows = evaluation.evaluation_table(year, _evaluation(year), online)
-    return _send(f"evaluation-{year}.{fmt}", fmt, len(rows), lambda: (columns, rows), sheet=f"{year}年度评估")
+    return send_export(f"evaluation-{year}.{fmt}", fmt, len(rows), lambda: (columns, rows), sheet=f"{year}年度评估")

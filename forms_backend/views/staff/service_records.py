@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from ... import auth, uploads
 from ...forms.messages import message
-from ...forms.records_import import IMPORT_COLUMNS, MAX_ROWS, ImportProblem, ImportRejected, check_rows, read_rows
-from ...forms.service_records import RECORD_FILE_ACCEPT, RECORD_FILE_MAX_MB, ImportForm, kind_options, record_form
-from ...reports import exports
+from ...forms.records_import import IMPORT_COLUMNS, MAX_BYTES, MAX_ROWS, ImportProblem, ImportRejected, check_rows, read_rows
+from ...forms.service_records import RECORD_FILE_ACCEPT, RECORD_FILE_MAX_MB, kind_options, record_form
 from ...forms.staff import PAGE_SIZE
 from ...storage import RecordChanged, RecordNotFound
 from ...vocabulary import RECORD_CHANNEL_LABELS, RECORD_FILE_ROLE_LABELS, RECORD_KINDS, SESSION_KINDS
-from .base import actor, bp, guide_today, page_number, paging, record_kinds, service_options, store
+from .base import (actor, bp, guide_today, import_template, page_number, paging, record_kinds, service_options, store,
+                   uploaded_spreadsheet)
 from .extras import receive_files
 
 log = logging.getLogger(__name__)
@@ -256,23 +256,17 @@ def _render_import(problems=(), filename: str | None = None, status: int = 200):
 @bp.get("/records/import/template.<any(csv, xlsx):fmt>")
 def records_import_template(fmt: str):
     """An empty sheet with the import's headers."""
-    data = exports.render(fmt, [h for h, _, _ in IMPORT_COLUMNS], [], sheet="服务记录")
-    return Response(data, mimetype=exports.CONTENT_TYPES[fmt].split(";")[0],
-                    headers={"Content-Disposition": f'attachment; filename="service-records-template.{fmt}"',
-                             "Content-Type": exports.CONTENT_TYPES[fmt]})
+    return import_template(IMPORT_COLUMNS, sheet="服务记录", name="service-records", fmt=fmt)
 
 
 @bp.post("/records/import")
 def records_import_upload():
-    form = ImportForm()
-    upload = request.files.get("file")
-    if not form.validate() or upload is None or not upload.filename:
-        if form.csrf_token.errors:
-            abort(400)
+    uploaded = uploaded_spreadsheet(MAX_BYTES)
+    if uploaded is None:
         return _render_import([ImportProblem("", None, "表格文件", message("import_file"))], status=400)
-    filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
+    filename, data = uploaded
     try:
-        rows = read_rows(filename, upload.read())
+        rows = read_rows(filename, data)
     except ImportRejected as exc:
         return _render_import(exc.problems, filename, 400)
     storage = store()

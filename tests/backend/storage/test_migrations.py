@@ -16,7 +16,7 @@ SHIPPED = {
     "contacts": ["channel IN ('phone', 'visit', 'email', 'other')"],
     "suggestions": ["kind IN ('complaint', 'suggestion')"],
     "application_events": ["kind IN ('status', 'note', 'mail', 'assign', 'reopen', 'result')"],
-    "issues": ["kind IN ('rating', 'complaint', 'suggestion')",
+    "issues": ["kind IN ('rating', 'complaint', 'suggestion', 'equipment')",
                "told_via IN ('email', 'phone', 'visit', 'letter', 'track')", "followup_score BETWEEN 1 AND 3"],
     "issue_notes": ["kind IN ('opened', 'note', 'contact', 'owner', 'updated', 'closed', 'reopened', 'linked', "
                     "'merged', 'followup')",
@@ -28,6 +28,11 @@ SHIPPED = {
                         "source IN ('console', 'import')"],
     "archive_views": ["what IN ('enterprise', 'product', 'catalogue', 'export')"],
     "record_files": ["role IN ('attachment', 'material')"],
+    "equipment": ["kind IN ('boiler', 'pressure_vessel', 'pressure_piping', 'elevator', 'lifting', 'ropeway', "
+                  "'amusement', 'vehicle', 'measuring')", "state IN ('in_use', 'stopped', 'scrapped')",
+                  "cycle_months BETWEEN 1 AND 120"],
+    "equipment_events": ["kind IN ('created', 'updated', 'imported', 'inspected', 'warned', 'escalated')"],
+    "equipment_warnings": ["level BETWEEN 1 AND 9", "UNIQUE (equipment_id, cycle, level)"],
 }
 
 

@@ -11,7 +11,8 @@ from forms_backend import create_app
 from ..conftest import DRUG, Applicant, config, make_application, pdf_file, set_time, track
 
 SAMPLE_ARGS = {"ref": "ZY-2611-AAAAA", "token": "t0k3n", "service_id": "metering", "issue_id": 1, "uscc": "91350100M000100Y43",
-               "year": 2026, "name": "li", "what": "applications", "fmt": "csv", "product_id": 1, "record_id": 1}
+               "year": 2026, "name": "li", "what": "applications", "fmt": "csv", "product_id": 1, "record_id": 1,
+               "equipment_id": 1, "link_id": 1}
 
 
 def staff_rules(app):
