@@ -35,7 +35,6 @@ import io
 import logging
 import random
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from forms_backend import create_app  # noqa: E402
 from forms_backend.forms.equipment_import import IMPORT_COLUMNS, check_rows, plan, read_rows  # noqa: E402
 from forms_backend.forms.values import uscc_check_char  # noqa: E402
+from forms_backend.storage.sqlite import sqlite3  # noqa: E402
 from forms_backend.warning_run import run_warnings  # noqa: E402
 
 TODAY = dt.date(2026, 12, 1)

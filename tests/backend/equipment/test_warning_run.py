@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from collections import Counter
 import pytest
 
 from forms_backend import create_app
+from forms_backend.storage.sqlite import sqlite3
 from forms_backend.warning_run import run_daily, run_warnings
 
 from ..conftest import VALID_USCC, config
