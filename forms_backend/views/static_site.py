@@ -1,7 +1,8 @@
 """The built guide (``site/``): its theme for our pages, and serving it in the embedded mode.
 
 Backend pages link the theme's own stylesheets (Material for MkDocs writes them as
-``assets/stylesheets/main.<hash>.min.css`` and ``palette.<hash>.min.css``) and copy the colour
+``assets/stylesheets/main.<hash>.min.css`` and ``palette.<hash>.min.css``, Zensical under
+``assets/stylesheets/classic/``) and copy the colour
 attributes of the guide's ``<body>``, so a form looks like the page that linked to it. Under
 ``guide serve`` this module also serves every path the blueprints do not own from ``site/``.
 """
@@ -65,10 +66,12 @@ def find_theme(site_dir: Path) -> Theme:
         if tag:
             body = dict(BODY_ATTRS.findall(tag.group(0)))
     if not sheets:
+        # Material writes its sheets in stylesheets/, Zensical in stylesheets/classic/ (the
+        # variant the guide uses; stylesheets/modern/ is the other one).
         for stem in ("main", "palette"):
-            found = sorted(css_dir.glob(f"{stem}.*.min.css"))
+            found = sorted(css_dir.glob(f"{stem}.*.min.css")) or sorted(css_dir.glob(f"classic/{stem}.*.min.css"))
             if found:
-                sheets.append(f"/assets/stylesheets/{found[-1].name}")
+                sheets.append("/" + found[-1].relative_to(site_dir).as_posix())
     return Theme(sheets, body, icon, logo, _stamp(site_dir))
 
 

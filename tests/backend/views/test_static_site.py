@@ -45,6 +45,21 @@ def test_theme_is_read_from_the_built_home_page(tmp_path):
                           "data-md-color-accent": "amber"}
 
 
+@pytest.mark.parametrize("folder", ["", "classic/"])  # Material's place, Zensical's
+def test_theme_without_a_home_page_is_found_by_name(tmp_path, folder):
+    site = make_site(tmp_path / "site")
+    (site / "index.html").unlink()
+    css = site / "assets" / "stylesheets"
+    if folder:
+        (css / "modern").mkdir()
+        (css / "modern" / "main.11111111.min.css").write_text("body{}")  # Zensical's other variant
+        (css / "classic").mkdir()
+        for name in ("main.57a0d79d.min.css", "palette.fb2fffe2.min.css"):
+            (css / name).rename(css / "classic" / name)
+    assert find_theme(site).stylesheets == [f"/assets/stylesheets/{folder}main.57a0d79d.min.css",
+                                            f"/assets/stylesheets/{folder}palette.fb2fffe2.min.css"]
+
+
 def test_theme_without_a_built_site_is_empty(tmp_path):
     assert find_theme(tmp_path / "nothing").stylesheets == []
 
