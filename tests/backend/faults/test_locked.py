@@ -75,9 +75,8 @@ def test_a_long_write_elsewhere_gives_try_again_pages_and_loses_nothing(tmp_path
             t.start()
         # Reading goes on meanwhile (WAL): tracking an earlier application works under the lock.
         time.sleep(0.5)
-        t0 = time.monotonic()
         assert tracked(server.url, earlier)
-        assert time.monotonic() - t0 < BUSY and time.monotonic() < released_at
+        assert time.monotonic() < released_at   # answered while the write transaction is still open
         for t in threads:
             t.join(timeout=60)
         assert holder.wait(timeout=30) == 0
