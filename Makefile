@@ -66,6 +66,7 @@ bench: setup
 	$(VENV)/bin/python benchmarks/handbook_scale.py
 	$(VENV)/bin/python benchmarks/write_lock.py
 	$(VENV)/bin/python benchmarks/warnings_scale.py
+	$(VENV)/bin/python benchmarks/page_weight.py
 
 # What CI runs: proves the benchmark scripts work; timings are printed, never asserted.
 bench-small: setup
@@ -75,6 +76,7 @@ bench-small: setup
 	$(VENV)/bin/python benchmarks/handbook_scale.py --sizes 10 --guides songjiang
 	$(VENV)/bin/python benchmarks/write_lock.py --seconds 2 --rounds 1
 	$(VENV)/bin/python benchmarks/warnings_scale.py --sizes 500,2000
+	$(VENV)/bin/python benchmarks/page_weight.py
 
 clean:
 	rm -rf site .guide-build examples/*/site examples/*/.guide-build test-artifacts

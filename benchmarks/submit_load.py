@@ -18,7 +18,7 @@ and its rate is reported separately.
     .venv/bin/python benchmarks/submit_load.py --seconds 3 --concurrency 4   # CI's small mode
 
 Exit status: 1 when any request failed or an acknowledged row is missing; with --strict also 2
-when a target (ratio >= 0.5, p99 < 200 ms) is missed. Only loopback addresses are contacted.
+when a target (ratio >= 0.65, p99 < 100 ms) is missed. Only loopback addresses are contacted.
 """
 from __future__ import annotations
 
@@ -364,8 +364,8 @@ def main(argv=None) -> int:
     p99 = ours.pct(99)
     print(f"ratio (ours / baseline): {ratio:.2f}")
     checks = {
-        "ratio >= 0.5": ratio >= 0.5,
-        "p99 < 200 ms": p99 < 200,
+        "ratio >= 0.65": ratio >= 0.65,
+        "p99 < 100 ms": p99 < 100,
         "zero errors": ours.errors == 0 and baseline.errors == 0,
         "zero lost": ours.missing == 0 and baseline.missing == 0,
     }
