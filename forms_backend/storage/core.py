@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover - not Linux/macOS: SQLite's own locking 
 from sqlite_utils import Database
 
 from ..private_files import opener, private_dir, private_file
+from . import filelock
 from .errors import DatabaseCorrupt, StorageBusy, StorageError, StorageFull
 from .migrations import migrations
 from .sqlite import is_safe, sqlite3
@@ -64,7 +65,7 @@ class StoreBase:
     # older than 3.51.3 that keeps one connection writing or checkpointing at a time (the
     # WAL-reset bug needs two): a mitigation. With the bundled SQLite it is a queue: a writer
     # waiting in SQLite's busy handler sleeps in growing steps (1, 2, 5, 10 ... 100 ms) and
-    # wakes late, while one waiting here takes the lock within 2 ms of its release.
+    # wakes late, while one waiting here is woken the moment the lock is released (filelock.py).
     # benchmarks/write_lock.py measured 5 writer processes on SQLite 3.53.4: 1.7x the
     # applications per second and a third of the p99 with the lock (see the README).
     # The benchmark switches it off to compare; nothing else should.
@@ -114,21 +115,14 @@ class StoreBase:
         if self._write_lock is None:
             yield
             return
-        deadline = time.monotonic() + self.timeout
-        pause = 0.0005
-        while True:
-            try:
-                fcntl.flock(self._write_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StorageBusy(f"{self.path}.lock: still held by another process after {self.timeout:g} s")
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
+        try:
+            filelock.acquire(self._write_lock, self.timeout)
+        except filelock.LockTimeout as exc:
+            raise StorageBusy(f"{self.path}.lock: {exc}") from None
         try:
             yield
         finally:
-            fcntl.flock(self._write_lock, fcntl.LOCK_UN)
+            filelock.release(self._write_lock)
 
     @contextmanager
     def _writer(self) -> Iterator[None]:
