@@ -19,8 +19,9 @@ f = open(sys.argv[1], "a+b")
 fcntl.flock(f, fcntl.LOCK_EX)
 print("held", flush=True)
 time.sleep(float(sys.argv[2]))
+released = time.time()
 fcntl.flock(f, fcntl.LOCK_UN)
-print("released %.6f" % time.time(), flush=True)
+print("released %.6f" % released, flush=True)
 time.sleep(5)
 """
 
