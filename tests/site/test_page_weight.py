@@ -80,13 +80,13 @@ def _page_weight():
 
 
 @pytest.mark.browser
-def test_a_first_visit_behind_gzip_is_small_and_fetches_no_search_index(shipped):
+def test_a_first_visit_behind_gzip_is_small_and_fetches_no_search_index(shipped, browser):
     page_weight = _page_weight()
     _, site, _ = shipped
     pages = page_weight.pick_pages(site, None)
     server = page_weight.StaticServer(site)
     try:
-        visit = page_weight.first_visit(server.base, pages["service"])
+        visit = page_weight.first_visit(server.base, pages["service"], browser)
     finally:
         server.stop()
     urls = [item["url"] for item in visit["items"]]
