@@ -3,8 +3,9 @@
 
 Starts the production server (gunicorn, ``forms_backend:create_app()``, workers for the cores)
 on loopback with a fresh data folder, and the baseline app (``baseline_app.py``: Flask + one
-INSERT, same SQLite settings) the same way. Then, for each, N concurrent submitters POST for a
-fixed time; the report gives submissions/s, p50/p99 latency, errors, and rows stored vs
+INSERT, same SQLite settings) the same way, both at once. Then N concurrent submitters POST for
+a fixed time, alternating between the two servers in slices (baseline, ours, ours, baseline,
+...: on a shared machine both see the same share of the other load); the report gives submissions/s, p50/p99 latency, errors, and rows stored vs
 acknowledged (an acknowledgement is a 303 to /apply/done/<ref> for us, a 201 with an id for the
 baseline), and the ratio of the two rates.
 
@@ -251,11 +252,33 @@ def prepare_drafts(port: int, service: str, answers: dict, count: int, concurren
 
 # ---------------------------------------------------------------- the two runs
 
-def run_ours(args, data_dir: Path) -> tuple[Result, dict]:
+def merge(total: Result, part: Result) -> None:
+    total.latencies += part.latencies
+    total.acknowledged += part.acknowledged
+    total.errors += part.errors
+    for k, v in part.error_kinds.items():
+        total.error_kinds[k] = total.error_kinds.get(k, 0) + v
+    total.elapsed += part.elapsed
+    total.exhausted = total.exhausted or part.exhausted
+
+
+def run_both(args, tmp: Path) -> tuple[Result, Result, dict]:
+    """Both servers up at once; the timed load alternates between them in ``--slices`` slices
+    (baseline, ours, ours, baseline, ...) so that both see the same share of whatever else the
+    machine is doing."""
+    data_dir = tmp / "data"
+    db = tmp / "baseline.db"
     env = {"GUIDE_PROJECT": str(args.project), "GUIDE_DATA_DIR": str(data_dir),
            "GUIDE_SITE_DIR": str(data_dir / "no-site"), "GUIDE_RATELIMIT_ENABLED": "0", "GUIDE_SMTP_HOST": ""}
-    server = Gunicorn("forms_backend:create_app()", env, args.workers, f"/apply/{args.service}",
-                      threads=args.threads)
+    base_server = Gunicorn("baseline_app:create_app()", {"BASELINE_DB": str(db)}, args.workers, "/ready",
+                           chdir=ROOT / "benchmarks", threads=args.threads)
+    try:
+        server = Gunicorn("forms_backend:create_app()", env, args.workers, f"/apply/{args.service}",
+                          threads=args.threads)
+    except BaseException:
+        base_server.stop()
+        raise
+    baseline, ours = Result("baseline one-row insert"), Result("forms_backend submit")
     try:
         answers = {"org_name": "压测单位{n}", "uscc": USCC, "contact_name": "测试员", "phone": "13812345678",
                    "email": "load{n}@example.com", **dict(a.split("=", 1) for a in args.answer)}
@@ -276,51 +299,50 @@ def run_ours(args, data_dir: Path) -> tuple[Result, dict]:
             if status == 303 and "/apply/done/" in location:
                 return ("ok", location.rsplit("/", 1)[1])
             return ("error", f"HTTP {status}")
-        cpu0 = server.cpu_seconds()
-        result = drive("forms_backend submit", args.concurrency, args.seconds, submit)
-        time.sleep(1.0)  # let the mail threads finish the last batch: it is part of the cost
-        result.server_cpu = server.cpu_seconds() - cpu0
+        counter = iter(range(10**9))
+
+        def insert(i: int):
+            status, _, body = call(base_server.port, "POST", "/insert", {"body": f"压测单位{next(counter)}"})
+            if status == 201:
+                return ("ok", str(json.loads(body)["id"]))
+            return ("error", f"HTTP {status}")
+
+        runs = {"baseline": (baseline, base_server, insert), "ours": (ours, server, submit)}
+        slice_s = args.seconds / args.slices
+        # CPU over the whole timed phase: a server idles while the other one is loaded, except
+        # for work its own requests left behind (our mail thread), which is its cost.
+        cpu0 = {name: srv.cpu_seconds() for name, (_, srv, _) in runs.items()}
+        for k in range(args.slices):
+            for name in (("baseline", "ours") if k % 2 == 0 else ("ours", "baseline")):
+                total, srv, op = runs[name]
+                merge(total, drive(total.name, args.concurrency, slice_s, op))
+        time.sleep(1.0)  # the mail threads' last batch
+        for name, (total, srv, _) in runs.items():
+            total.server_cpu = srv.cpu_seconds() - cpu0[name]
     finally:
         server.stop()
+        base_server.stop()
     conn = sqlite3.connect(f"file:{data_dir / 'guide.db'}?mode=ro", uri=True)
     stored = {r[0] for r in conn.execute("SELECT ref FROM applications")}
     conn.close()
-    result.stored = len(stored)
-    result.missing = len(set(result.acknowledged) - stored)
-    if len(set(result.acknowledged)) != len(result.acknowledged):
-        result.error("duplicate reference acknowledged")
-    return result, prep
-
-
-def run_baseline(args, data_dir: Path) -> Result:
-    db = data_dir / "baseline.db"
-    server = Gunicorn("baseline_app:create_app()", {"BASELINE_DB": str(db)}, args.workers, "/ready",
-                      chdir=ROOT / "benchmarks", threads=args.threads)
-    counter = iter(range(10**9))
-
-    def insert(i: int):
-        status, _, body = call(server.port, "POST", "/insert", {"body": f"压测单位{next(counter)}"})
-        if status == 201:
-            return ("ok", str(json.loads(body)["id"]))
-        return ("error", f"HTTP {status}")
-    try:
-        cpu0 = server.cpu_seconds()
-        result = drive("baseline one-row insert", args.concurrency, args.seconds, insert)
-        result.server_cpu = server.cpu_seconds() - cpu0
-    finally:
-        server.stop()
+    ours.stored = len(stored)
+    ours.missing = len(set(ours.acknowledged) - stored)
+    if len(set(ours.acknowledged)) != len(ours.acknowledged):
+        ours.error("duplicate reference acknowledged")
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     stored = {str(r[0]) for r in conn.execute("SELECT id FROM rows")}
     conn.close()
-    result.stored = len(stored)
-    result.missing = len(set(result.acknowledged) - stored)
-    return result
+    baseline.stored = len(stored)
+    baseline.missing = len(set(baseline.acknowledged) - stored)
+    return baseline, ours, prep
 
 
 def main(argv=None) -> int:
     cores = os.cpu_count() or 2
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=10.0, help="length of each timed run (default 10)")
+    p.add_argument("--slices", type=int, default=4,
+                   help="the timed load alternates between the two servers in this many slices each (default 4)")
     p.add_argument("--concurrency", type=int, default=32, help="concurrent submitters (default 32)")
     p.add_argument("--workers", type=int, default=2 * cores + 1,
                    help=f"gunicorn workers for both apps (default 2 x cores + 1 = {2 * cores + 1})")
@@ -344,8 +366,7 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         print(f"gunicorn --workers {args.workers} --threads {args.threads}, {args.concurrency} concurrent submitters, "
               f"{args.seconds:g} s each, SQLite {sqlite3.sqlite_version}", flush=True)
-        baseline = run_baseline(args, tmp)
-        ours, prep = run_ours(args, tmp / "data")
+        baseline, ours, prep = run_both(args, tmp)
 
     print(f"prepared {prep['drafts']} drafts in {prep['seconds']} s ({prep['drafts_per_second']}/s: "
           f"GET form + POST answers + GET check each, not timed)")
