@@ -27,6 +27,7 @@ import gzip
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -214,6 +215,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="page-weight-") as tmp:
         tmp = Path(tmp)
         site = args.site.resolve() if args.site else build_guide(tmp)
+        generator = re.search(r'<meta name="generator" content="([^"]+)"', (site / "index.html").read_text(encoding="utf-8"))
+        print(f"guide built by: {generator.group(1) if generator else 'unknown'}; baseline: plain Material for MkDocs")
         sites = {"guide": site}
         if not args.no_plain:
             docs = (args.project.resolve() if args.site else tmp / "project") / ".guide-build" / "docs"
