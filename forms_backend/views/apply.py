@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from site_builder.content.model import PLACEHOLDER
 from werkzeug.datastructures import MultiDict
 
 from .. import uploads
@@ -408,13 +409,19 @@ def build_record(service, draft, rows: list[dict]) -> dict:
 
 
 def contact_line(project, service) -> str:
-    """Where an applicant can ask: the service's own contact, else its first provider's."""
+    """Where an applicant can ask: the service's own contact, else its first provider's with a
+    phone or email that is known: a value still 【待补充】 is left out, as in the footer (the
+    receipt said "请联系：某中心 【待补充】，【待补充】")."""
     if service is None:
         return ""
-    if service.contact and (service.contact.phone or service.contact.email):
-        return "，".join(x for x in (service.contact.phone, service.contact.email) if x)
+
+    def known(*values) -> str:
+        return "，".join(v for v in values if v and PLACEHOLDER not in v)
+
+    if service.contact and known(service.contact.phone, service.contact.email):
+        return known(service.contact.phone, service.contact.email)
     for pid in service.providers:
         p = project.providers.get(pid)
-        if p and (p.phone or p.email):
-            return f"{p.name} " + "，".join(x for x in (p.phone, p.email) if x)
+        if p and known(p.phone, p.email):
+            return f"{p.name} " + known(p.phone, p.email)
     return ""

@@ -190,3 +190,30 @@ def test_backend_pages_carry_the_edition_line_of_a_draft_guide(client, tmp_path)
             assert 'class="guide-edition"' in page and "征求意见稿（" in page, url
     finally:
         app.extensions["guide"].storage.close()
+
+
+def test_the_receipt_names_no_placeholder_as_a_contact(tmp_path):
+    """A provider's phone or email still 【待补充】 is left out of the receipt's "如有疑问，请联系"
+    (it read "测试计量中心 【待补充】"); with nothing known the line is left out."""
+    from forms_backend import create_app
+
+    from ...conftest import copy_project
+    from ..conftest import FIXTURE, config
+
+    draft = copy_project(FIXTURE, tmp_path / "draft")
+    providers = draft / "content" / "providers.yml"
+    text = providers.read_text(encoding="utf-8")
+    text = text.replace("phone: 0518-81111111", "phone: 【待补充】").replace("phone: 0518-82222222", "phone: 【待补充】")
+    providers.write_text(text, encoding="utf-8")
+    app = create_app(config(tmp_path, GUIDE_PROJECT=draft))
+    try:
+        client = app.test_client()
+        ref = Applicant(client, "drug-testing").apply(DRUG, {"f_spec_sheet": pdf_file()})
+        page = client.get(f"/apply/done/{ref}").get_data(as_text=True)
+        assert "如有疑问，请联系：测试检验检测中心 centre@guide.test</p>" in page
+        other = app.test_client()
+        ref = Applicant(other, "metering").apply(METERING)
+        page = other.get(f"/apply/done/{ref}").get_data(as_text=True)
+        assert "受理回执" in page and "如有疑问" not in page and "【待补充】" not in page
+    finally:
+        app.extensions["guide"].storage.close()
