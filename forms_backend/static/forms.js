@@ -54,6 +54,22 @@
       form.addEventListener("change", update);
       update();
     });
+    // A table wider than the screen scrolls inside its box (staff.css); a box that scrolls is
+    // made a named, focusable region so that the keyboard can scroll it too.
+    function scrollRegions() {
+      document.querySelectorAll(".table-wrap, .chart-data").forEach(function (box) {
+        if (box.scrollWidth > box.clientWidth + 1) {
+          var caption = box.querySelector("caption");
+          box.setAttribute("tabindex", "0");
+          box.setAttribute("role", "region");
+          box.setAttribute("aria-label", (caption ? caption.textContent.trim() : "表格") + "（可左右滚动）");
+        } else if (box.getAttribute("role") === "region") {
+          ["tabindex", "role", "aria-label"].forEach(function (a) { box.removeAttribute(a); });
+        }
+      });
+    }
+    scrollRegions();
+    window.addEventListener("resize", scrollRegions);
     document.querySelectorAll(".js-print").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () { window.print(); });

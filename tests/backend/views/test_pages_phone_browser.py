@@ -1,0 +1,109 @@
+"""In Chromium on a phone (390×844): every page type of the backend, the enterprise's and the
+staff's, never scrolls sideways — a table wider than the screen scrolls in its own box (staff.css),
+and that box can be reached with the keyboard (forms.js) — and meets WCAG 2.1 AA as axe-core checks
+it (axe-playwright-python ships axe-core; the console pages that test_staff_browser.py already
+checks at desktop width are not checked again)."""
+from __future__ import annotations
+
+import pytest
+
+from ..conftest import ARTIFACTS, METERING, STAFF_PASSWORD, VALID_USCC
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def test_every_backend_page_type_on_a_phone(server, browser, password_hash):
+    from axe_playwright_python.sync_playwright import Axe
+
+    base, app = server
+    storage = app.extensions["guide"].storage
+    storage.create_user("boss", "admin", password_hash)
+    storage.create_user("li", "staff", password_hash)
+    storage.add_page_vote("/services/metering/", False, "没有写费用")
+    axe = Axe()
+    problems = []
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def check(page, name, run_axe=True):
+        wider = page.evaluate(SIDEWAYS)
+        if wider > 0:
+            page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
+            problems.append(f"{name} ({page.url}): the page scrolls sideways by {wider}px")
+        if not run_axe:
+            return
+        for v in axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}}).response["violations"]:
+            problems.append(f"{name}: {v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']][:3]}")
+
+    # The enterprise: form, the form with its errors, check, receipt, tracking, 我的办件, drafts, 意见箱.
+    ctx = browser.new_context(locale="zh-CN", viewport=PHONE, bypass_csp=True)  # bypass: axe is injected
+    page = ctx.new_page()
+    for name, path in (("apply-index", "/apply/"), ("apply-form", "/apply/metering")):
+        page.goto(base + path)
+        check(page, name)
+    page.get_by_role("button", name="继续，核对信息").click()
+    check(page, "apply-errors")
+    for field, value in METERING.items():
+        page.locator(f"#field-{field}").fill(value)
+    page.get_by_role("button", name="继续，核对信息").click()
+    check(page, "apply-check")
+    page.get_by_role("button", name="确认提交").click()
+    page.wait_for_url(base + "/apply/done/*")
+    ref = page.url.rsplit("/", 1)[1]
+    check(page, "apply-done")
+    page.goto(base + "/track")
+    check(page, "track")
+    page.get_by_label("申请编号").fill(ref)
+    page.locator("#field-phone").fill(METERING["phone"])
+    page.get_by_role("button", name="查询").click()
+    check(page, "track-result")
+    storage.set_status(ref, "accepted", actor="staff:li")
+    storage.set_status(ref, "completed", actor="staff:li")
+    for name, path in (("rate", f"/feedback/rate/{ref}"), ("mine", "/track/mine"), ("resume", "/apply/resume"),
+                       ("suggest", "/feedback/suggest"), ("page-feedback", "/feedback/page?page=/services/metering/&helpful=no"),
+                       ("not-found", "/apply/no-such-service")):
+        page.goto(base + path)
+        check(page, name)
+    page.goto(base + "/feedback/suggest")
+    page.get_by_role("button", name="提交").click()
+    check(page, "suggest-errors")
+    ctx.close()
+
+    # The staff: an administrator sees every page of the console.
+    storage.add_contact(ref, actor="staff:li", channel="phone", at="2026-11-20T10:00:00.000+00:00", note="已电话回访")
+    ctx = browser.new_context(locale="zh-CN", viewport=PHONE, bypass_csp=True)
+    page = ctx.new_page()
+    page.goto(base + "/staff/login")
+    check(page, "login")
+    page.get_by_label("账户名").fill("boss")
+    page.get_by_label("密码").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(base + "/staff/")
+    year = storage.get_application(ref).submitted_at[:4]
+    desktop_checked = {"queue", "case", "followup", "issues", "ratings", "staff-page-feedback", "archive", "exports",
+                       "stats", "report", "users"}
+    for name, path in (("queue", "/staff/"), ("case", f"/staff/applications/{ref}"), ("staff-mine", "/staff/mine"),
+                       ("followup", "/staff/followup"), ("issues", "/staff/issues?status=all"),
+                       ("ratings", "/staff/ratings"), ("staff-page-feedback", "/staff/page-feedback"),
+                       ("records", "/staff/records"), ("record-new", "/staff/records/new"),
+                       ("records-import", "/staff/records/import"), ("archive", "/staff/archive?q=测试"),
+                       ("enterprise", f"/staff/archive/enterprise/{VALID_USCC}"),
+                       ("catalogue", f"/staff/archive/catalogue/{year}"), ("exports", "/staff/exports"),
+                       ("stats", "/staff/stats"), ("review", "/staff/review"), ("report", f"/staff/report/{year}"),
+                       ("users", "/staff/users"), ("password", "/staff/password"), ("mail", "/staff/mail")):
+        response = page.goto(base + path)
+        assert response.status == 200, path
+        check(page, name, run_axe=name not in desktop_checked)
+
+    assert not problems, "\n".join(problems)
+
+    # The users table is wider than a phone: its box scrolls and is a named stop for the keyboard.
+    page.goto(base + "/staff/users")
+    box = page.locator(".table-wrap").first
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")
+    assert box.get_attribute("tabindex") == "0" and box.get_attribute("role") == "region"
+    assert "工作人员账户" in box.get_attribute("aria-label")
+    ctx.close()
