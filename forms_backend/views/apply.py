@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from site_builder.content.model import PLACEHOLDER
+from site_builder.content.contacts import known
 from werkzeug.datastructures import MultiDict
 
 from .. import uploads
@@ -415,13 +415,13 @@ def contact_line(project, service) -> str:
     if service is None:
         return ""
 
-    def known(*values) -> str:
-        return "，".join(v for v in values if v and PLACEHOLDER not in v)
+    def usable(*values) -> str:
+        return "，".join(v for v in values if known(v))
 
-    if service.contact and known(service.contact.phone, service.contact.email):
-        return known(service.contact.phone, service.contact.email)
+    if service.contact and usable(service.contact.phone, service.contact.email):
+        return usable(service.contact.phone, service.contact.email)
     for pid in service.providers:
         p = project.providers.get(pid)
-        if p and known(p.phone, p.email):
-            return f"{p.name} " + known(p.phone, p.email)
+        if p and usable(p.phone, p.email):
+            return f"{p.name} " + usable(p.phone, p.email)
     return ""

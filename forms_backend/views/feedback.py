@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session,
                    url_for)
 from flask_wtf.csrf import generate_csrf
+from site_builder.content.contacts import supervision_channels
 
 from ..addresses import duty_address, is_address
 from ..context import current_guide
@@ -250,7 +251,7 @@ def suggest():
     services = list(guide.project.services.values())
     return render_template("feedback/suggest.html", form=form, errors=form.error_list(),
                            summary_title=ERROR_SUMMARY_TITLE, services=services,
-                           supervision=guide.project.site.supervision)
+                           supervision=supervision_channels(guide.project.site))
 
 
 @bp.get("/suggest/done")

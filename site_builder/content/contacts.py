@@ -17,6 +17,24 @@ def contact_lines(c) -> list[tuple[str, str]]:
     return lines
 
 
+def known(value) -> bool:
+    """A contact value a reader can use: given and no longer 【待补充】."""
+    return bool(value) and model.PLACEHOLDER not in str(value)
+
+
+def supervision_channels(site: model.Site | None) -> list[dict]:
+    """The supervision channels as {name, phone, email} with only the values that are known; a
+    channel given with a phone or email of which none is known yet is left out (the 意见箱 read
+    "服务监督电话 【待补充】 【待补充】")."""
+    out = []
+    for c in (site.supervision if site else []):
+        phone, email = (v if known(v) else "" for v in (c.phone, c.email))
+        if (c.phone or c.email) and not (phone or email):
+            continue
+        out.append({"name": c.name, "phone": phone, "email": email})
+    return out
+
+
 def footer_contacts(site: model.Site | None) -> list[dict]:
     """The contacts named in ``footer_contacts``, as {name, lines: [[label, value]]}; values that are
     still placeholders are left out (a footer of 【待补充】 helps no reader)."""
@@ -26,7 +44,7 @@ def footer_contacts(site: model.Site | None) -> list[dict]:
         if contact is None:
             continue
         lines = [[label, str(value).strip("<>")] for label, value in contact_lines(contact)
-                 if model.PLACEHOLDER not in str(value)]
+                 if known(value)]
         if lines:
             out.append({"name": contact.name, "lines": lines})
     return out

@@ -268,3 +268,32 @@ def test_suggestion_honeypot_is_refused(client, storage):
 def test_guide_pages_link_targets_exist(client):
     assert client.get("/feedback/suggest").status_code == 200
     assert client.get("/track").status_code == 200
+
+
+def test_the_suggestion_box_names_no_placeholder_as_a_channel(tmp_path):
+    """The 意见箱's other channels leave out a phone or email still 【待补充】, and a channel whose
+    every phone and email is still 【待补充】 (it read "服务监督电话 【待补充】 【待补充】")."""
+    from ...conftest import copy_project
+    from ..conftest import FIXTURE
+
+    guide = copy_project(FIXTURE, tmp_path / "guide")
+    site = guide / "content" / "site.yml"
+    site.write_text(site.read_text(encoding="utf-8").replace("documents:\n", """supervision:
+  - name: 意见箱（在线留言）
+  - name: 服务监督电话
+    phone: "【待补充】"
+    email: "【待补充】"
+  - name: 监督邮箱
+    phone: "【待补充】"
+    email: jiandu@guide.test
+  - name: 全国12315平台
+    phone: "12315"
+documents:
+""", 1), encoding="utf-8")
+    app = create_app(config(tmp_path, GUIDE_PROJECT=guide))
+    try:
+        page = app.test_client().get("/feedback/suggest").get_data(as_text=True)
+    finally:
+        app.extensions["guide"].storage.close()
+    assert "也可以通过以下方式反映：意见箱（在线留言）；监督邮箱 jiandu@guide.test；全国12315平台 12315。" in page
+    assert "【待补充】" not in page and "服务监督电话" not in page
