@@ -60,6 +60,23 @@ def test_every_backend_page_type_on_a_phone(server, browser, password_hash):
     page.locator("#field-phone").fill(METERING["phone"])
     page.get_by_role("button", name="查询").click()
     check(page, "track-result")
+    page.goto(base + "/track/mine")
+    page.locator("#field-uscc").fill(METERING["uscc"])
+    page.locator("#field-phone").fill(METERING["phone"])
+    page.get_by_role("button", name="查询").click()
+    check(page, "mine-result")
+    # 我的办件 is a table like the console's (it was unstyled on the public pages), and a reference
+    # number or a heading is never broken over two lines ("ZY-2611-" / "7K3Q9").
+    table = page.locator("table.mine")
+    assert table.evaluate("t => getComputedStyle(t).borderCollapse") == "collapse"
+    lines = table.evaluate("""t => [...t.querySelectorAll('th')].map(th => {
+        const tops = new Set(), walk = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+        while (walk.nextNode()) {
+            const r = document.createRange(); r.selectNodeContents(walk.currentNode);
+            for (const box of r.getClientRects()) tops.add(Math.round(box.top));
+        }
+        return tops.size; })""")
+    assert lines and set(lines) == {1}, lines
     storage.set_status(ref, "accepted", actor="staff:li")
     storage.set_status(ref, "completed", actor="staff:li")
     for name, path in (("rate", f"/feedback/rate/{ref}"), ("mine", "/track/mine"), ("resume", "/apply/resume"),
