@@ -17,6 +17,7 @@ import functools
 import hashlib
 import logging
 import secrets
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -103,8 +104,24 @@ def require_login():
     log.warning("staff page refused (not logged in): %s %s", request.method, request.endpoint)
     if g.get("staff_expired"):
         flash(f"超过 {current_app.config['GUIDE_STAFF_IDLE_MINUTES']} 分钟没有操作，已自动退出。请重新登录。", "warning")
-    target = request.full_path.rstrip("?") if request.method == "GET" else None
-    return redirect(url_for("auth.login_form", next=target), 303)
+    if request.method == "GET":
+        target = request.full_path.rstrip("?")
+    else:
+        # A form sent after the session ended is not saved: say so plainly, and after logging in
+        # go back to the page it was sent from (not the queue), where it can be filled in again.
+        flash("刚才提交的内容没有保存。请重新登录，在原页面重新填写后提交。", "warning")
+        target = _same_site_path(request.referrer)
+    return redirect(url_for("auth.login_form", next=safe_next(target)), 303)
+
+
+def _same_site_path(url: str | None) -> str | None:
+    """The path (and query) of a URL of this site, e.g. the Referer of a form; None for another host."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def login_required(view):

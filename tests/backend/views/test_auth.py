@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from forms_backend import create_app
 from forms_backend.auth import safe_next, token_hash
 from site_builder.cli import main
 
-from ..conftest import METERING, STAFF_PASSWORD, Applicant, Staff, config, set_time
+from ..conftest import METERING, STAFF_PASSWORD, Applicant, Staff, config, page_token, set_time
 
 
 def test_anonymous_visitor_is_sent_to_the_login_page(client):
@@ -199,3 +200,36 @@ def test_user_group_is_listed_in_guide_help():
     r = CliRunner().invoke(main, ["user", "--help"])
     for command in ("add", "list", "disable", "enable", "passwd"):
         assert command in r.output
+
+
+def test_a_form_sent_after_the_session_ended_says_it_was_not_saved_and_leads_back(tmp_path, password_hash):
+    """A note typed for longer than the idle time was lost without a word, and logging in again
+    led to the queue; now the login page says the content was not saved and leads back to the
+    case it was typed on."""
+    from ..conftest import make_application
+
+    app = create_app(config(tmp_path, GUIDE_STAFF_IDLE_MINUTES=5))
+    storage = app.extensions["guide"].storage
+    storage.create_user("li", "staff", password_hash)
+    ref = make_application(storage)
+    person = Staff(app.test_client())
+    person.login()
+    person.get(f"/staff/applications/{ref}")
+    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=6)).isoformat()
+    set_time(storage, "UPDATE staff_sessions SET last_seen_at = ?", (old,))
+    case_url = f"http://localhost/staff/applications/{ref}"
+    r = person.client.post(f"/staff/applications/{ref}/notes", headers={"Referer": case_url},
+                           data={"csrf_token": page_token(person.page), "note": "电话联系企业，约定周五送样"})
+    assert r.status_code == 303
+    page = person.get(r.headers["Location"]).get_data(as_text=True)
+    assert "超过 5 分钟没有操作，已自动退出" in page and "刚才提交的内容没有保存" in page
+    assert [e.note for e in storage.get_application(ref).events if e.note] == []
+    r = person.login(next=re.search(r'<input type="hidden" name="next" value="([^"]*)"', page).group(1))
+    assert r.headers["Location"] == f"/staff/applications/{ref}"
+    # A Referer from another host is never followed.
+    person.get(f"/staff/applications/{ref}")
+    set_time(storage, "UPDATE staff_sessions SET last_seen_at = ?", (old,))
+    r = person.client.post(f"/staff/applications/{ref}/notes", headers={"Referer": "https://evil.example/staff/x"},
+                           data={"csrf_token": page_token(person.page), "note": "x"})
+    assert "next=" not in r.headers["Location"]
+    storage.close()
