@@ -117,6 +117,22 @@ def test_every_backend_page_type_on_a_phone(server, browser, password_hash):
 
     assert not problems, "\n".join(problems)
 
+    # A record names several services with check boxes (a multiple select wanted Ctrl or Shift).
+    page.goto(base + "/staff/records/new")
+    page.get_by_label("服务类型 *").select_option("visit")
+    page.get_by_label("统一社会信用代码", exact=False).fill(VALID_USCC)
+    page.get_by_label("企业名称", exact=False).fill("连云港测试医药有限公司")
+    services = page.get_by_role("group", name="涉及的服务事项（可多选）")
+    names = services.locator("label").all_inner_texts()[:2]
+    for name in names:
+        services.get_by_label(name, exact=True).check()
+    page.get_by_label("服务人员 *").fill("boss")
+    page.get_by_label("服务内容摘要 *").fill("走访企业，了解注册进展")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url(base + "/staff/records/*")
+    record = storage.get_record(int(page.url.rsplit("/", 1)[1]))
+    assert len(record["service_ids"]) == 2 and all(n in page.content() for n in names)
+
     # The users table is wider than a phone: its box scrolls and is a named stop for the keyboard.
     page.goto(base + "/staff/users")
     box = page.locator(".table-wrap").first
