@@ -71,6 +71,7 @@ MESSAGES: dict[str, str] = {
 }
 
 ERROR_SUMMARY_TITLE = "提交前请修改以下问题"
+LOGIN_ERROR_TITLE = "未能登录"  # the login form: nothing is submitted there
 
 
 def message(key: str, **params: Any) -> str:

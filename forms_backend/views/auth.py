@@ -10,7 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from ..auth import (SESSION_KEY, account_for_log, dummy_hash, current_user, hash_password, hasher, login_required,
                     no_store, safe_next, token_hash, verify_password)
 from ..context import current_guide
-from ..forms.messages import ERROR_SUMMARY_TITLE, message
+from ..forms.messages import ERROR_SUMMARY_TITLE, LOGIN_ERROR_TITLE, message
 from ..forms.staff import LoginForm, PasswordForm
 from ..vocabulary import ROLE_LABELS
 
@@ -38,7 +38,7 @@ def login_form():
     if current_user() is not None:
         return redirect(url_for("staff.queue"), 303)
     form = LoginForm(data={"next": safe_next(request.args.get("next")) or ""})
-    return render_template("staff/login.html", form=form, errors=[], summary_title=ERROR_SUMMARY_TITLE)
+    return render_template("staff/login.html", form=form, errors=[], summary_title=LOGIN_ERROR_TITLE)
 
 
 @bp.post("/login")
@@ -62,7 +62,7 @@ def login():
         errors = [("name", message("login_failed"))]
     else:
         errors = [(f.name, f.errors[0]) for f in (form.name, form.password) if f.errors]
-    return render_template("staff/login.html", form=form, errors=errors, summary_title=ERROR_SUMMARY_TITLE)
+    return render_template("staff/login.html", form=form, errors=errors, summary_title=LOGIN_ERROR_TITLE)
 
 
 @bp.post("/logout")

@@ -23,15 +23,15 @@ def known(value) -> bool:
 
 
 def supervision_channels(site: model.Site | None) -> list[dict]:
-    """The supervision channels as {name, phone, email} with only the values that are known; a
-    channel given with a phone or email of which none is known yet is left out (the 意见箱 read
-    "服务监督电话 【待补充】 【待补充】")."""
+    """The supervision channels a reader can reach some other way, as {name, phone, email} with
+    only the values that are known. A channel without a known phone or email is left out: one
+    whose values are still 【待补充】 (the 意见箱 read "服务监督电话 【待补充】 【待补充】"), and the
+    in-system ones with none (the 意见箱 page listed "意见箱（在线留言）" as another way to reach it)."""
     out = []
     for c in (site.supervision if site else []):
         phone, email = (v if known(v) else "" for v in (c.phone, c.email))
-        if (c.phone or c.email) and not (phone or email):
-            continue
-        out.append({"name": c.name, "phone": phone, "email": email})
+        if phone or email:
+            out.append({"name": c.name, "phone": phone, "email": email})
     return out
 
 

@@ -44,6 +44,8 @@ def test_wrong_password_is_refused_and_logged_without_secrets(app, accounts, cap
     r = person.login(password="wrong-password-123")
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "账户名或密码不正确" in page and 'value="wrong-password' not in page
+    # the error box speaks of logging in, not of "submitting" (QA: it read 提交前请修改以下问题)
+    assert "未能登录" in page and "提交前请修改以下问题" not in page
     assert person.get("/staff/").status_code == 303
     r = person.login(name="my-secret-typed-as-name")
     assert "账户名或密码不正确" in r.get_data(as_text=True)
