@@ -54,12 +54,12 @@
       form.addEventListener("change", update);
       update();
     });
-    // A table wider than the screen scrolls inside its box (staff.css); a box that scrolls is
+    // A table (or chart) wider than the screen scrolls inside its box (staff.css); a box that scrolls is
     // made a named, focusable region so that the keyboard can scroll it too.
     function scrollRegions() {
-      document.querySelectorAll(".table-wrap, .chart-data").forEach(function (box) {
+      document.querySelectorAll(".table-wrap, .chart-data, .chart-image").forEach(function (box) {
         if (box.scrollWidth > box.clientWidth + 1) {
-          var caption = box.querySelector("caption");
+          var caption = box.querySelector("caption, svg > title");
           box.setAttribute("tabindex", "0");
           box.setAttribute("role", "region");
           box.setAttribute("aria-label", (caption ? caption.textContent.trim() : "表格") + "（可左右滚动）");

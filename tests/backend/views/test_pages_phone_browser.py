@@ -28,6 +28,14 @@ def test_every_backend_page_type_on_a_phone(server, browser, password_hash):
     problems = []
     ARTIFACTS.mkdir(exist_ok=True)
 
+    def submit(page, button):
+        """Click a form's button and wait for the page it leads to: axe run on a page still
+        loading saw its footer links without the stylesheet that underlines them (a flaky
+        link-in-text-block)."""
+        with page.expect_navigation():
+            page.get_by_role("button", name=button).click()
+        page.wait_for_load_state("load")
+
     def check(page, name, run_axe=True):
         wider = page.evaluate(SIDEWAYS)
         if wider > 0:
@@ -44,11 +52,11 @@ def test_every_backend_page_type_on_a_phone(server, browser, password_hash):
     for name, path in (("apply-index", "/apply/"), ("apply-form", "/apply/metering")):
         page.goto(base + path)
         check(page, name)
-    page.get_by_role("button", name="继续，核对信息").click()
+    submit(page, "继续，核对信息")
     check(page, "apply-errors")
     for field, value in METERING.items():
         page.locator(f"#field-{field}").fill(value)
-    page.get_by_role("button", name="继续，核对信息").click()
+    submit(page, "继续，核对信息")
     check(page, "apply-check")
     page.get_by_role("button", name="确认提交").click()
     page.wait_for_url(base + "/apply/done/*")
@@ -58,12 +66,12 @@ def test_every_backend_page_type_on_a_phone(server, browser, password_hash):
     check(page, "track")
     page.get_by_label("申请编号").fill(ref)
     page.locator("#field-phone").fill(METERING["phone"])
-    page.get_by_role("button", name="查询").click()
+    submit(page, "查询")
     check(page, "track-result")
     page.goto(base + "/track/mine")
     page.locator("#field-uscc").fill(METERING["uscc"])
     page.locator("#field-phone").fill(METERING["phone"])
-    page.get_by_role("button", name="查询").click()
+    submit(page, "查询")
     check(page, "mine-result")
     # 我的办件 is a table like the console's (it was unstyled on the public pages), and a reference
     # number or a heading is never broken over two lines ("ZY-2611-" / "7K3Q9").
@@ -85,7 +93,7 @@ def test_every_backend_page_type_on_a_phone(server, browser, password_hash):
         page.goto(base + path)
         check(page, name)
     page.goto(base + "/feedback/suggest")
-    page.get_by_role("button", name="提交").click()
+    submit(page, "提交")
     check(page, "suggest-errors")
     ctx.close()
 
@@ -139,4 +147,14 @@ def test_every_backend_page_type_on_a_phone(server, browser, password_hash):
     assert box.evaluate("b => b.scrollWidth > b.clientWidth")
     assert box.get_attribute("tabindex") == "0" and box.get_attribute("role") == "region"
     assert "工作人员账户" in box.get_attribute("aria-label")
+
+    # Charts are not shrunk to unreadable text on a phone (QA: the small multiples' panel titles
+    # were 7 px tall at 390 px): their labels keep their size and the chart's box scrolls instead.
+    page.goto(base + "/staff/stats")
+    sizes = page.eval_on_selector_all(".chart text", "ts => ts.map(t => t.getBoundingClientRect().height)")
+    assert sizes and min(sizes) >= 11, sorted(sizes)[:5]
+    chart_box = page.locator(".chart-image").first
+    assert chart_box.evaluate("b => b.scrollWidth > b.clientWidth")
+    assert chart_box.get_attribute("role") == "region" and "可左右滚动" in chart_box.get_attribute("aria-label")
+    assert page.evaluate(SIDEWAYS) <= 0
     ctx.close()
