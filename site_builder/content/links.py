@@ -4,6 +4,9 @@ links fetched only with ``guide check --links``.
 - A Markdown link in a text field (``[药品检验](/services/drug-testing/)``) that points inside the
   site is written as a site path starting with ``/`` (the same text can appear on several pages,
   so a relative link would mean different things); it must name a page the build makes.
+- A Markdown image (``![平面图](/files/site-plan.png)``) is a file of the guide, in
+  ``content/files/``: the site and the printed handbook show only the guide's own files (a missing
+  or outside picture was an empty box on the page and a handbook error without a YAML line).
 - Every ``url`` field and every external link must be a complete ``http(s)://`` address.
 - ``check_external`` fetches each distinct external address once (HEAD, then GET when HEAD is
   refused), in parallel with a timeout, and reports each failure at every place it is used.
@@ -23,6 +26,7 @@ from . import model
 from .diagnostics import Diagnostic, closest
 
 MD_LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+)>")
 BACKEND_PATHS = {"/track", "/feedback/suggest", "/feedback/page"}
 USER_AGENT = "guide-link-check/1 (+https://github.com/)"
@@ -115,6 +119,19 @@ def check_links(project) -> None:
                 continue
             for target in MD_LINK.findall(value):
                 project.diagnostics.extend(_internal_problem(src, loc, target, known))
+            for target in MD_IMAGE.findall(value):
+                project.diagnostics.extend(_image_problem(src, loc, target, known))
+
+
+def _image_problem(src, loc, target: str, known: set[str]) -> list[Diagnostic]:
+    path = urlsplit(target).path
+    if target.startswith("data:image/") or (path.startswith("/files/") and path in known):
+        return []
+    files = sorted(p for p in known if p.startswith("/files/"))
+    guess = closest(path, files) if path.startswith("/files/") else None  # a typo in a file name
+    hint = (f"did you mean '{guess}'?" if guess else
+            f"put the picture in content/files/ and write it as a site path, e.g. /files/{path.rsplit('/', 1)[-1] or 'picture.png'}")
+    return [src.diag(loc, f"image '{target}' is not a file of the guide", hint)]
 
 
 def _internal_problem(src, loc, target: str, known: set[str]) -> list[Diagnostic]:

@@ -36,6 +36,29 @@ def test_broken_link_in_text_is_reported_at_the_yaml_line(mini, link, expected):
     assert f"{SVC}:7:1: error: {expected}" in messages(mini)
 
 
+@pytest.mark.parametrize("image, expected", [
+    ("missing.png", "image 'missing.png' is not a file of the guide — put the picture in content/files/ and "
+                    "write it as a site path, e.g. /files/missing.png"),
+    ("https://www.example.com/a.png", "image 'https://www.example.com/a.png' is not a file of the guide — put "
+                                      "the picture in content/files/ and write it as a site path, e.g. /files/a.png"),
+    ("/files/plan.pgn", "image '/files/plan.pgn' is not a file of the guide — did you mean '/files/plan.png'?"),
+])
+def test_an_image_must_be_a_file_of_the_guide(mini, image, expected):
+    """A picture the site cannot show was an empty box on the web page and stopped the handbook
+    with no YAML line; now `guide check` names the line."""
+    (mini / "content" / "files").mkdir(exist_ok=True)
+    (mini / "content" / "files" / "plan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    mutate(mini, SVC, "description: 检验检测中心按企业委托开展药品检验。", f"description: 平面图：![平面图]({image})")
+    assert f"{SVC}:7:1: error: {expected}" in messages(mini)
+
+
+def test_an_image_in_the_guides_files_passes(mini):
+    (mini / "content" / "files").mkdir(exist_ok=True)
+    (mini / "content" / "files" / "plan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    mutate(mini, SVC, "description: 检验检测中心按企业委托开展药品检验。", "description: 平面图：![平面图](/files/plan.png)")
+    assert messages(mini) == []
+
+
 def test_url_field_must_be_a_web_address(mini):
     mutate(mini, "content/providers.yml", "    kind: 检验检测机构", "    kind: 检验检测机构\n    url: htps//www.cnas.org.cn")
     assert messages(mini) == [
