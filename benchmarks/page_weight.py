@@ -208,6 +208,7 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page; the median is shown (default 3)")
     p.add_argument("--no-plain", action="store_true", help="skip the plain Material baseline")
     p.add_argument("--json", type=Path, help="also write the results to this file")
+    p.add_argument("--reports", type=Path, help="keep every Lighthouse report (JSON) in this folder")
     p.add_argument("--verbose", action="store_true", help="list every request of the first visits")
     args = p.parse_args(argv)
     binary = args.lighthouse or shutil.which("lighthouse")
@@ -235,8 +236,11 @@ def main(argv=None) -> int:
                     for kind, path in pages.items():
                         # Lighthouse's own advice: several runs, the median (its CPU timings move
                         # with the machine's load).
-                        runs = sorted((lighthouse(binary, server.base + path, tmp / f"lh-{kind}.json")
-                                       for _ in range(args.runs)), key=lambda s: s["performance"])
+                        reports = args.reports or tmp
+                        reports.mkdir(parents=True, exist_ok=True)
+                        slug = name.replace(" ", "-").lower()
+                        runs = sorted((lighthouse(binary, server.base + path, reports / f"{slug}-{kind}-{i + 1}.json")
+                                       for i in range(args.runs)), key=lambda s: s["performance"])
                         scores[kind] = {**runs[len(runs) // 2],
                                         "performance_runs": [r["performance"] for r in runs]}
             finally:

@@ -95,3 +95,78 @@ def test_a_first_visit_behind_gzip_is_small_and_fetches_no_search_index(shipped,
     text = [i for i in visit["items"] if i["type"] in ("document", "stylesheet", "script") and i["body"] >= 1024]
     assert text and all(i["encoding"] == "gzip" for i in text), text
     assert visit["requests"] <= 10 and visit["bytes"] < 120 * 1024, visit
+
+
+# Layout shifts on load, as Lighthouse counts them (no input before them), summed over the page.
+_SHIFTS = """() => new Promise(done => {
+  const shifts = [];
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) if (!e.hadRecentInput) shifts.push(
+      {value: e.value, from: e.sources.map(s => s.node ? (s.node.className || s.node.nodeName) + '' : '?')});
+  }).observe({type: 'layout-shift', buffered: true});
+  setTimeout(() => done(shifts), 200);
+})"""
+
+_LCP = """() => new Promise(done => {
+  new PerformanceObserver(list => {
+    const last = list.getEntries().pop();
+    done(last && last.element ? last.element.closest('article, header, nav, footer, .md-sidebar')?.tagName || last.element.tagName : null);
+  }).observe({type: 'largest-contentful-paint', buffered: true});
+})"""
+
+
+@pytest.mark.browser
+def test_nothing_moves_while_a_page_loads_on_a_phone(guide_site, browser):
+    """No layout shift on the four pages Lighthouse scores (home, a service, the largest flow
+    diagram, a policy), with our scripts arriving only after the first paint (as on a slow
+    connection): the search button they reveal must not push the header about; the largest
+    paint is the article's own text or diagram."""
+    page_weight = _page_weight()
+    _, site, _ = guide_site
+    pages = page_weight.pick_pages(site, None)
+    server = page_weight.StaticServer(site)
+    context = browser.new_context(viewport={"width": 412, "height": 823}, locale="zh-CN")
+    try:
+        def late(route):
+            import time
+            time.sleep(0.3)  # after the first paint
+            route.continue_()
+
+        context.route("**/*.js", late)
+        for kind, path in pages.items():
+            tab = context.new_page()
+            tab.goto(server.base + path, wait_until="load")
+            tab.wait_for_selector(".guide-search__open:not([hidden])")
+            assert tab.evaluate(_SHIFTS) == [], f"{kind} {path}"
+            assert tab.evaluate(_LCP) == "ARTICLE", f"{kind} {path}"
+            tab.close()
+    finally:
+        context.close()
+        server.stop()
+
+
+@pytest.mark.browser
+def test_chinese_text_is_set_in_a_font_the_page_names(guide_site, browser):
+    """The article's Chinese text is drawn with a font from the page's own font-family list,
+    not found through the system's font fallback (which made the first layout about twice as
+    slow in Chromium)."""
+    page_weight = _page_weight()
+    _, site, _ = guide_site
+    server = page_weight.StaticServer(site)
+    context = browser.new_context(viewport={"width": 412, "height": 823}, locale="zh-CN")
+    try:
+        tab = context.new_page()
+        tab.goto(server.base + page_weight.pick_pages(site, None)["service"], wait_until="load")
+        named = [f.strip().strip('"\'').lower()
+                 for f in tab.evaluate("getComputedStyle(document.querySelector('article p')).fontFamily").split(",")]
+        assert named[0] != "-apple-system", named  # a Chinese font comes first
+        cdp = context.new_cdp_session(tab)
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+        paragraph = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "article p"})["nodeId"]
+        used = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": paragraph})["fonts"]
+        assert used and all(f["familyName"].lower() in named for f in used), (used, named)
+    finally:
+        context.close()
+        server.stop()
