@@ -113,3 +113,29 @@ def test_first_screen_has_popular_services_and_the_tasks(shipped, serve_dir, bro
     assert links.first.bounding_box()["y"] < 150
     assert page.locator(".guide-feedback__mailbox a", has_text="意见箱").is_visible()
     context.close()
+
+
+def test_the_page_opened_from_a_result_marks_the_searched_words(guide_site, serve_dir, page, artifacts):
+    """The reader lands on the page with the words looked for marked (they were not: the result
+    link carried no query), and a hostile ?h= is only ever text."""
+    project, site, _ = guide_site
+    base = serve_dir(site)
+    svc = pick_service(project, ("计量器具", "检定"))
+    search(page, base, "计量检定")
+    result = page.locator(".guide-search__link", has_text=svc.name).first
+    assert "?h=" in result.get_attribute("href")
+    result.click()
+    page.wait_for_load_state("load")
+    hits = page.locator("article mark.guide-search-hit")
+    page.wait_for_function("() => document.querySelectorAll('article mark.guide-search-hit').length > 0")
+    texts = set(hits.all_inner_texts())
+    assert texts and texts <= {"计量", "检定"}, texts
+    assert page.locator("nav mark.guide-search-hit").count() == 0  # the article only
+    page.screenshot(path=str(artifacts / "search-hit.png"))
+
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{base}/services/{svc.id}/?h=" + "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E%20检定")
+    page.wait_for_load_state("load")
+    assert page.locator("article img[src='x']").count() == 0 and dialogs == []
+    assert page.locator("article mark.guide-search-hit").count() > 0

@@ -226,11 +226,43 @@
     return el;
   }
 
+  // A result links to its page with the query's words in ?h= (the page marks them, below).
   function link(doc, cls, terms) {
     var a = document.createElement("a");
     a.className = cls;
-    a.href = siteRoot + doc.u;
+    var parts = doc.u.split("#");
+    a.href = siteRoot + parts[0] + (terms.length ? "?h=" + encodeURIComponent(terms.join(" ")) : "")
+      + (parts.length > 1 ? "#" + parts.slice(1).join("#") : "");
     return a;
+  }
+
+  // On a page opened from a result: every occurrence of the searched words in the page's text is
+  // marked (text nodes only, nothing parsed as HTML), and the first is scrolled to when the link
+  // named no section.
+  function highlight(words) {
+    var article = document.querySelector("article.md-content__inner") || document.querySelector("article");
+    var terms = normalize(words).split(/\s+/).filter(function (t) { return t.length > 0; }).slice(0, 10);
+    if (!article || !terms.length) return;
+    var walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT, {
+      acceptNode: function (n) {
+        return n.parentNode.closest("script, style, svg, mark, nav, button, form, .headerlink") ? NodeFilter.FILTER_REJECT
+          : NodeFilter.FILTER_ACCEPT;
+      }
+    });
+    var nodes = [];
+    while (walker.nextNode()) {
+      var lower = normalize(walker.currentNode.nodeValue);
+      if (terms.some(function (t) { return lower.indexOf(t) !== -1; })) nodes.push(walker.currentNode);
+    }
+    nodes.slice(0, 200).forEach(function (node) {
+      var span = marked(document.createElement("span"), node.nodeValue, terms);
+      Array.prototype.forEach.call(span.querySelectorAll("mark"), function (m) { m.className = "guide-search-hit"; });
+      var frag = document.createDocumentFragment();
+      while (span.firstChild) frag.appendChild(span.firstChild);
+      node.parentNode.replaceChild(frag, node);
+    });
+    var first = article.querySelector("mark.guide-search-hit");
+    if (first && !window.location.hash) first.scrollIntoView({block: "center"});
   }
 
   function render(query) {
@@ -327,6 +359,7 @@
     }
   }, true);
   var params = new URLSearchParams(window.location.search);
+  if (params.get("h")) highlight(params.get("h"));
   if (params.get("q")) {
     input.value = params.get("q");
     open();
