@@ -109,8 +109,10 @@ def require_login():
     else:
         # A form sent after the session ended is not saved: say so plainly, and after logging in
         # go back to the page it was sent from (not the queue), where it can be filled in again.
-        flash("刚才提交的内容没有保存。请重新登录，在原页面重新填写后提交。", "warning")
+        # (forms.js kept what was typed in this browser tab and puts it back on that page.)
+        flash("刚才提交的内容没有保存。请重新登录，回到原页面后检查并重新提交。", "warning")
         target = _same_site_path(request.referrer)
+        return redirect(url_for("auth.login_form", next=safe_next(target), unsaved=1), 303)
     return redirect(url_for("auth.login_form", next=safe_next(target)), 303)
 
 

@@ -25,8 +25,75 @@
     } catch (e) { /* no storage, or not ours: keep the guide's default */ }
   }
 
+  // A staff form sent after the session ended is not saved (auth.require_login); what was typed
+  // is kept in this tab (sessionStorage, gone when the tab closes) from the moment it is sent
+  // until the next page says what became of it: the login page marked data-unsaved-form → kept
+  // for the page it was typed on, and put back there into empty fields once the same account is
+  // logged in again; any other page → it was saved, or shown again with its errors → forgotten.
+  var UNSENT = "guide-unsent-form";
+
+  function staffName() {
+    var el = document.querySelector(".header-user");
+    return el ? el.textContent.trim() : "";
+  }
+
+  function rememberWhatIsSent() {
+    if (!staffName()) { return; }
+    document.querySelectorAll("form[method=post]").forEach(function (form) {
+      if (!form.querySelector("textarea")) { return; }
+      form.addEventListener("submit", function () {
+        var fields = {};
+        form.querySelectorAll("textarea, input[type=text]").forEach(function (el) {
+          if (el.name && el.value) { fields[el.name] = el.value; }
+        });
+        try {
+          window.sessionStorage.setItem(UNSENT, JSON.stringify({
+            page: window.location.pathname + window.location.search, action: form.getAttribute("action") || "",
+            who: staffName(), fields: fields, lost: false }));
+        } catch (e) { /* no storage: nothing kept, as before */ }
+      });
+    });
+  }
+
+  function settleWhatWasSent() {
+    var saved = null;
+    try { saved = JSON.parse(window.sessionStorage.getItem(UNSENT)); } catch (e) { return; }
+    if (!saved) { return; }
+    if (document.querySelector("[data-unsaved-form]")) {
+      saved.lost = true;
+      window.sessionStorage.setItem(UNSENT, JSON.stringify(saved));
+      return;
+    }
+    if (!saved.lost) { window.sessionStorage.removeItem(UNSENT); return; }
+    if (!staffName()) { return; }  // still logged out: keep it
+    if (saved.who !== staffName()) { window.sessionStorage.removeItem(UNSENT); return; }  // another account
+    if (saved.page !== window.location.pathname + window.location.search) { return; }
+    window.sessionStorage.removeItem(UNSENT);
+    var form = Array.prototype.filter.call(document.querySelectorAll("form[method=post]"), function (f) {
+      return (f.getAttribute("action") || "") === saved.action;
+    })[0];
+    if (!form) { return; }
+    var restored = 0;
+    Object.keys(saved.fields).forEach(function (name) {
+      var el = form.querySelector("textarea[name='" + name.replace(/'/g, "") + "'], input[type=text][name='" + name.replace(/'/g, "") + "']");
+      if (el && !el.value) { el.value = saved.fields[name]; restored += 1; }
+    });
+    if (!restored) { return; }
+    var notice = document.createElement("div");
+    notice.className = "notice notice--warning unsent-restored";
+    notice.setAttribute("role", "status");
+    var p = document.createElement("p");
+    p.textContent = "已填回退出登录前填写、尚未保存的内容。请检查后重新提交。";
+    notice.appendChild(p);
+    form.parentNode.insertBefore(notice, form);
+    var first = form.querySelector("textarea");
+    if (first) { first.focus({ preventScroll: true }); notice.scrollIntoView(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     followPalette();
+    settleWhatWasSent();
+    rememberWhatIsSent();
     var summary = document.querySelector(".error-summary");
     if (summary) {
       // Screen readers announce the summary; the keyboard starts at its links.

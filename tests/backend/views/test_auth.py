@@ -225,7 +225,7 @@ def test_a_form_sent_after_the_session_ended_says_it_was_not_saved_and_leads_bac
     assert r.status_code == 303
     page = person.get(r.headers["Location"]).get_data(as_text=True)
     assert "超过 5 分钟没有操作，已自动退出" in page and "刚才提交的内容没有保存" in page
-    assert [e.note for e in storage.get_application(ref).events if e.note] == []
+    assert [e.note for e in storage.get_case(ref).events if e.kind == "note"] == []  # get_case: with its history
     r = person.login(next=re.search(r'<input type="hidden" name="next" value="([^"]*)"', page).group(1))
     assert r.headers["Location"] == f"/staff/applications/{ref}"
     # A Referer from another host is never followed.
