@@ -192,7 +192,10 @@ def _report_handbook(result, path: Path) -> None:
     if not result.qr_codes:
         click.echo("note: the handbook has no QR codes: site.yml has no 'url' (the guide's public address); "
                    "add it, or pass --url to 'guide handbook'", err=True)
-    click.echo(f"handbook: {path} ({result.pages} pages, {size_text(result.bytes)}) in {result.seconds:.1f} s",
+    parts = ""
+    if result.parts > 1:
+        parts = f", typeset in {result.parts} parts" + (f", {result.reused_parts} reused" if result.reused_parts else "")
+    click.echo(f"handbook: {path} ({result.pages} pages, {size_text(result.bytes)}) in {result.seconds:.1f} s{parts}",
                err=True)
 
 
@@ -208,7 +211,10 @@ def _check_url(ctx, param, value):
               help="PDF file to write (default: <project>/handbook.pdf).")
 @click.option("--url", "base_url", default=None, callback=_check_url,
               help="The guide's public address for the QR codes (default: 'url' in site.yml).")
-def handbook(project: Path, output: Path | None, base_url: str | None) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes that typeset the book in parts (default: GUIDE_HANDBOOK_WORKERS, else one per "
+                   "CPU); 1 typesets it as one document in this process.")
+def handbook(project: Path, output: Path | None, base_url: str | None, workers: int | None) -> None:
     """Write the printed service handbook (服务手册) of the guide as a PDF."""
     from .handbook import build_handbook
     from .content import load_valid_project
@@ -216,7 +222,7 @@ def handbook(project: Path, output: Path | None, base_url: str | None) -> None:
     output = output or project / "handbook.pdf"
     try:
         proj = load_valid_project(project)
-        result = build_handbook(proj, output, base_url=base_url)
+        result = build_handbook(proj, output, base_url=base_url, workers=workers)
     except ContentError as exc:
         _print_diagnostics(exc.diagnostics)
         click.echo("handbook not written: fix the errors above", err=True)

@@ -343,3 +343,128 @@ def test_a_fully_confirmed_guide_has_no_draft_mark(mini):
     assert not final.is_draft_edition
     html = build_book(final, art, date=dt.date(2026, 11, 1), edition=None, edition_mark=final.edition_line()).html
     assert "征求意见稿" not in html
+
+
+# ---------------------------------------------------------------- typeset in parts (parallel.py)
+
+def link_targets(pdf: Path) -> list[tuple[int, int]]:
+    """(page, target page) of every internal link, in page order."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf))
+    found = []
+    for number, page in enumerate(reader.pages):
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            dest = annot.get("/Dest")
+            if dest is None:
+                continue
+            if isinstance(dest, str) or not hasattr(dest, "__getitem__"):
+                dest = reader.named_destinations[str(dest)].page
+                found.append((number, reader.get_page_number(dest)))
+            else:
+                found.append((number, reader.get_page_number(dest[0].get_object())))
+    return found
+
+
+def outline_pages(pdf: Path) -> list:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf))
+
+    def walk(items):
+        return [walk(i) if isinstance(i, list) else (i.title, reader.get_destination_page_number(i), round(float(i.top)))
+                for i in items]
+
+    return walk(reader.outline)
+
+
+@pytest.mark.slow
+def test_a_book_typeset_in_parts_is_the_book_typeset_whole(shipped, tmp_path):
+    """Three chunks on two processes give the same pages, words, 目录, outline and links as one document."""
+    project, site, result = shipped
+    whole = site / "handbook.pdf"  # the session's guide build: a book this size is one document
+    parts = build_handbook(project, tmp_path / "parts.pdf", today=result.handbook.date, workers=2, chunks=3)
+    assert parts.parts == 3 and result.handbook.parts == 1
+    assert parts.pages == result.handbook.pages
+    assert pages_of(parts.path) == pages_of(whole)  # every line of every page, footers and 目录 numbers too
+    assert outline_pages(parts.path) == outline_pages(whole)
+    assert link_targets(parts.path) == link_targets(whole)
+    assert parts.bytes < 4 * result.handbook.bytes
+
+
+def test_parts_are_reused_until_their_service_changes(mini, tmp_path):
+    out = tmp_path / "build" / "hb.pdf"
+    first = build_handbook(load_valid_project(mini), out, reuse=True, workers=2, chunks=3)
+    assert (first.parts, first.reused_parts) == (3, 0)
+    again = build_handbook(load_valid_project(mini), out, reuse=True, workers=2, chunks=3)
+    assert (again.parts, again.reused_parts) == (3, 3)
+    assert pages_of(again.path) == pages_of(first.path)
+    svc = mini / "content" / "services" / "quality-training.yml"
+    data = yaml.safe_load(svc.read_text(encoding="utf-8"))
+    data["name"] = "质量管理培训（新版）"
+    svc.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    edited = build_handbook(load_valid_project(mini), out, reuse=True, workers=2, chunks=3)
+    assert (edited.parts, edited.reused_parts) == (3, 1)  # its chunk, and the 目录's page in the chunk after
+    assert "质量管理培训（新版）" in flat(pdf_text(edited.path))
+    assert len(list((tmp_path / "build" / "handbook-parts").glob("*.pickle"))) == 3  # old entries dropped
+
+
+def _children() -> list[int]:
+    me = str(os.getpid())
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_failing_part_stops_the_book_with_its_error_and_no_process_left(mini, tmp_path):
+    svc = mini / "content" / "services" / "drug-testing.yml"
+    data = yaml.safe_load(svc.read_text(encoding="utf-8"))
+    data["description"] += '\n\n<img src="http://127.0.0.1:9/logo.png" alt="logo">'
+    svc.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "hb.pdf"
+    before = set(_children())
+    with pytest.raises(HandbookError, match=r"127\.0\.0\.1:9/logo\.png.*loads nothing from other hosts"):
+        build_handbook(load_valid_project(mini), out, workers=2, chunks=3)
+    assert not out.exists() and not list(tmp_path.glob("*.part"))
+    assert set(_children()) <= before, "a worker process outlived the failed build"
+
+
+def _dying_job(kind, arg):
+    """A worker's job that ends its process without a word (module level: jobs are pickled by name)."""
+    from site_builder.handbook import parallel
+
+    if kind == "chunk":
+        os._exit(9)
+    return parallel.__dict__["_real_job"](kind, arg)
+
+
+def test_a_worker_that_dies_is_a_clear_error(mini, tmp_path, monkeypatch):
+    from site_builder.handbook import parallel
+
+    monkeypatch.setattr(parallel, "_real_job", parallel._job, raising=False)
+    monkeypatch.setattr(parallel, "_job", _dying_job)
+    out = tmp_path / "hb.pdf"
+    before = set(_children())
+    with pytest.raises(HandbookError, match=r"worker process died.*GUIDE_HANDBOOK_WORKERS=1"):
+        build_handbook(load_valid_project(mini), out, workers=2, chunks=2)
+    assert not out.exists() and not list(tmp_path.glob("*.part"))
+    assert set(_children()) <= before
+
+
+def test_worker_count_setting(monkeypatch):
+    from site_builder.handbook.parallel import default_workers
+
+    monkeypatch.setenv("GUIDE_HANDBOOK_WORKERS", "3")
+    assert default_workers() == 3
+    monkeypatch.setenv("GUIDE_HANDBOOK_WORKERS", "two")
+    with pytest.raises(HandbookError, match="GUIDE_HANDBOOK_WORKERS='two': give a whole number"):
+        default_workers()
+    monkeypatch.delenv("GUIDE_HANDBOOK_WORKERS")
+    assert default_workers() == len(os.sched_getaffinity(0))

@@ -18,6 +18,7 @@ from ..flowsvg import render_svg
 from ..content import Project
 from ..render import FlowArt
 from .content import build_book
+from .parallel import chunks_of, default_workers, typeset_in_parts
 from .typeset import typeset
 
 FILE_NAME = "handbook.pdf"
@@ -32,6 +33,8 @@ class HandbookResult:
     date: dt.date
     qr_codes: bool
     fonts: list[str]
+    parts: int = 1  # documents typeset in parallel and joined (1: the book as one document)
+    reused_parts: int = 0  # of those, taken from the cache unchanged
 
 
 def handbook_date(project: Project, today: dt.date | None = None) -> dt.date:
@@ -50,11 +53,15 @@ def _book_key(html: str, flows: dict[str, bytes]) -> str:
 
 
 def build_handbook(project: Project, out: Path, *, art: FlowArt | None = None, base_url: str | None = None,
-                   today: dt.date | None = None, reuse: bool = False) -> HandbookResult:
+                   today: dt.date | None = None, reuse: bool = False, workers: int | None = None,
+                   chunks: int | None = None) -> HandbookResult:
     """Write the handbook of ``project`` to ``out`` (written whole, or not at all).
 
-    With ``reuse``, a PDF already at ``out`` that was typeset from the very same book (same
-    HTML, drawings and WeasyPrint version, recorded beside it) is kept instead of typeset again.
+    ``workers`` processes typeset it in ``chunks`` (default: ``GUIDE_HANDBOOK_WORKERS``, else
+    one per CPU; about 150 services per chunk); with one worker the book is typeset as one
+    document in this process. With ``reuse``, typeset chunks are kept beside ``out`` (in
+    ``handbook-parts/``) and a chunk whose HTML is unchanged is not typeset again; with one
+    worker, a PDF already at ``out`` typeset from the very same book is kept as it is.
     """
     started = time.perf_counter()
     settings = project.site.handbook
@@ -62,8 +69,25 @@ def build_handbook(project: Project, out: Path, *, art: FlowArt | None = None, b
     book = build_book(project, art or FlowArt(render_svg), base_url=base_url, date=date,
                       edition=settings.edition if settings else None, edition_mark=project.edition_line(date))
     out = Path(out)
+    workers = default_workers() if workers is None else workers
+    if chunks is None:  # one process, or a small book: one document
+        chunks = 1 if workers == 1 else len(chunks_of(book))
+    if chunks > 1:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(out.name + ".part")
+        try:
+            result = typeset_in_parts(book, partial, workers=workers, chunks=chunks,
+                                      cache=out.with_name("handbook-parts") if reuse else None)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(out)
+        return HandbookResult(path=out, pages=result.pages, bytes=result.bytes,
+                              seconds=time.perf_counter() - started, date=date, qr_codes=book.qr_codes,
+                              fonts=result.fonts, parts=result.chunks, reused_parts=result.cached)
     stamp = out.with_name(out.name + ".json")
-    key = _book_key(book.html, book.flows)
+    html = book.html
+    key = _book_key(html, book.flows)
     if reuse and out.exists() and stamp.exists():
         recorded = json.loads(stamp.read_text(encoding="utf-8"))
         if recorded.get("key") == key and recorded.get("bytes") == out.stat().st_size:
@@ -71,7 +95,7 @@ def build_handbook(project: Project, out: Path, *, art: FlowArt | None = None, b
                                   seconds=time.perf_counter() - started, date=date, qr_codes=book.qr_codes,
                                   fonts=recorded["fonts"])
     resources = {f"flow:{fid}": (svg, "image/svg+xml") for fid, svg in book.flows.items()}
-    result = typeset(book.html, resources)
+    result = typeset(html, resources)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".part")
     partial.write_bytes(result.pdf)

@@ -55,11 +55,67 @@ class Entry:
 
 
 @dataclass
+class Part:
+    """A run of the book: the overview, a chapter's or category's heading, a service, an appendix.
+
+    ``newpage``: it starts a page (CSS class hb-newpage), so the book can be cut before it.
+    ``chapter``: the running header's chapter on its first page.
+    """
+
+    macro: str
+    newpage: bool
+    chapter: str
+    args: dict
+
+
+@dataclass
 class Book:
-    html: str
+    """The handbook: a front (cover + 目录) and the parts after it, each rendered on demand.
+
+    ``html`` is the whole book as one document; ``front()`` and ``part_html()`` give its pieces
+    for typesetting the book in parts (``parallel.py``).
+    """
+
     flows: dict[str, bytes]  # flow id -> standalone print SVG, fetched as flow:<id>
     toc: list[Entry]
     qr_codes: bool
+    parts: list[Part]
+    links: "Links"
+    shell: dict  # what the document shell and the cover need
+    strings: dict[str, str]  # the running header's strings (book title, edition mark)
+
+    def part_html(self, index: int) -> str:
+        part = self.parts[index]
+        args = dict(part.args)
+        if part.macro == "service":
+            args["body"] = Markup(page_html(once_per_book(args.pop("page")(), args.pop("flow"), args.pop("flow_place")),
+                                            self.links, f"s-{args['s'].id}"))
+            args["urls"] = service_urls(self.links.project, args["s"], self.links.base_url)
+        elif part.macro == "overview":
+            basic = args["basic_flow"]
+            args["basic_flow_html"] = Markup(page_html(flow_block(basic, FlowArt(flow_image), anchor="basic",
+                                                                  searchable=False), self.links, "overview")
+                                             if basic else "")
+        return str(getattr(_parts(), part.macro)(**args))
+
+    def front(self, numbers: dict[str, int] | None = None) -> str:
+        """The cover and the 目录; ``numbers`` (anchor -> page) printed as given, else counted."""
+        shell = self.shell
+        parts = _parts()
+        return (str(parts.cover(shell["site"], shell["date"], shell["edition"], shell["edition_mark"]))
+                + str(parts.contents(self.toc, numbers)))
+
+    def document(self, body: str, extra_css: str = "", css: str | None = None) -> str:
+        """``body`` in the book's HTML shell, with the book's stylesheet (or ``css``) and ``extra_css``."""
+        css = (TEMPLATES / "handbook.css").read_text(encoding="utf-8") if css is None else css
+        return environment().get_template("handbook.html.j2").render(
+            body=Markup(body), extra_css=extra_css, css=css,
+            **{k: self.shell[k] for k in ("site", "date")})
+
+    @property
+    def html(self) -> str:
+        """The whole book as one HTML document."""
+        return self.document(self.front() + "".join(self.part_html(i) for i in range(len(self.parts))))
 
 
 def chinese_number(n: int) -> str:
@@ -101,22 +157,19 @@ def print_svg(flow_id: str, web_svg: str) -> bytes:
 _FLOW_BLOCK = re.compile(r'<figure class="guide-flow".*?</ol>', re.S)
 
 
-def once_per_book(page: str, flow: model.Flow | None, printed: dict[str, str], here: str) -> str:
+def once_per_book(page: str, flow: model.Flow | None, place: str | None) -> str:
     """The first page that shows a flow keeps its diagram and steps; later ones refer to it.
 
-    ``printed`` maps each flow already in the book to where it is, in words (服务概述,
-    第二章“…”); a flow seen for the first time is recorded there as ``here``. The reference
-    names the place instead of printing its page number: a page number (CSS ``target-counter``)
-    makes WeasyPrint lay every referring page out again, which at 1,000 services cost a third
-    of the typesetting time. The 目录 gives the place's page.
+    ``place`` says, in words, where the book already shows ``flow`` (服务概述, 第二章“…”), or is
+    None if this page is the first. The reference names the place instead of printing its page
+    number: a page number (CSS ``target-counter``) makes WeasyPrint lay every referring page out
+    again, which at 1,000 services cost a third of the typesetting time. The 目录 gives the
+    place's page.
     """
-    if flow is None:
-        return page
-    if flow.id not in printed:
-        printed[flow.id] = here
+    if flow is None or place is None:
         return page
     ref = (f'<p class="hb-flow-ref">本事项按“{escape(flow.title)}”办理，流程图和办理步骤见'
-           f'<a class="hb-ref" href="#flow-{flow.id}">{escape(printed[flow.id])}</a>。</p>')
+           f'<a class="hb-ref" href="#flow-{flow.id}">{escape(place)}</a>。</p>')
     page, found = _FLOW_BLOCK.subn(ref, page, count=1)
     if not found:
         raise HandbookError(f"flow '{flow.id}': the web page template no longer has the diagram block "
@@ -274,9 +327,14 @@ def service_urls(project: Project, svc: model.Service, base_url: str | None) -> 
     return [(caption, url, qr_data_uri(url)) for caption, url in urls]
 
 
+@lru_cache(maxsize=1)
+def _parts():
+    return environment().get_template("parts.html.j2").module
+
+
 def build_book(project: Project, web_art: FlowArt, *, base_url: str | None = None,
                date: dt.date, edition: str | None, edition_mark: str | None = None) -> Book:
-    """The handbook of ``project`` as HTML plus the drawings it refers to."""
+    """The handbook of ``project``: its plan, drawings and 目录; the HTML is made on demand."""
     site = project.site
     base_url = base_url or site.url
     if base_url and not base_url.endswith("/"):
@@ -286,18 +344,17 @@ def build_book(project: Project, web_art: FlowArt, *, base_url: str | None = Non
     art = FlowArt(flow_image)
 
     basic = project.flows.get(site.basic_flow) if site.basic_flow else None
-    basic_html = ""
     printed: dict[str, str] = {}
     if basic:
         printed[basic.id] = "服务概述"
-        basic_html = page_html(flow_block(basic, art, anchor="basic", searchable=False), links, "overview")
-
+    parts = [Part("overview", True, "服务概述", dict(site=site, edition_mark=edition_mark, base_url=base_url,
+                                                   basic_flow=basic))]
     toc: list[Entry] = [Entry(1, "服务概述", "overview")]
-    chapters = []
     for number, family in enumerate(project.families(), start=1):
         chapter = f"第{chinese_number(number)}章"
         entry = Entry(1, f"{chapter}　{family.name}", f"family-{family.id}")
-        groups = []
+        parts.append(Part("chapter", True, entry.title, dict(family=family, title=entry.title)))
+        after_heading = True  # the next category or service shares the chapter heading's page
         for cat in [family] + [c for c in site.categories if c.parent == family.id]:
             services = _sorted_services(project, (s for s in project.services.values() if s.category == cat.id))
             if not services:
@@ -306,17 +363,20 @@ def build_book(project: Project, web_art: FlowArt, *, base_url: str | None = Non
             if cat.id != family.id:
                 parent = Entry(2, cat.name, f"category-{cat.id}")
                 entry.children.append(parent)
-            items = []
+                parts.append(Part("category", not after_heading, entry.title, dict(cat=cat, newpage=not after_heading)))
+                after_heading = True
             for svc in services:
                 parent.children.append(Entry(parent.level + 1, svc.name, f"service-{svc.id}"))
-                page = once_per_book(render_service(project, svc, art), project.flows.get(svc.flow or ""), printed,
-                                     f"{chapter}“{svc.name}”")
-                items.append({"s": svc, "level": parent.level + 1,
-                              "body": Markup(page_html(page, links, f"s-{svc.id}")),
-                              "urls": service_urls(project, svc, base_url)})
-            groups.append({"cat": cat, "is_family": cat.id == family.id, "services": items})
+                flow = project.flows.get(svc.flow or "")
+                place = None
+                if flow is not None:
+                    place = printed.get(flow.id)
+                    printed.setdefault(flow.id, f"{chapter}“{svc.name}”")
+                parts.append(Part("service", not after_heading, entry.title, dict(
+                    s=svc, level=parent.level + 1, newpage=not after_heading, flow=flow, flow_place=place,
+                    page=lambda svc=svc: render_service(project, svc, art))))
+                after_heading = False
         toc.append(entry)
-        chapters.append({"family": family, "title": entry.title, "groups": groups})
     policy_groups = []
     for kind, name in KIND_NAMES.items():
         policies = sorted((p for p in project.policies.values() if p.kind == kind),
@@ -324,12 +384,9 @@ def build_book(project: Project, web_art: FlowArt, *, base_url: str | None = Non
         if policies:
             policy_groups.append((name, policies))
     toc.append(Entry(1, "附录一　政策法规目录", "appendix-policies"))
+    parts.append(Part("policies", True, toc[-1].title, dict(policy_groups=policy_groups, status_names=STATUS_NAMES)))
     toc.append(Entry(1, "附录二　联系方式与服务监督", "appendix-contacts"))
-
-    html = environment().get_template("handbook.html.j2").render(
-        site=site, date=date, edition=edition, edition_mark=edition_mark, toc=toc, chapters=chapters,
-        basic_flow=basic, basic_flow_html=Markup(basic_html),
-        policy_groups=policy_groups, status_names=STATUS_NAMES, base_url=base_url,
-        service_count=len(project.services), css=(TEMPLATES / "handbook.css").read_text(encoding="utf-8"),
-    )
-    return Book(html=html, flows=flows, toc=toc, qr_codes=bool(base_url))
+    parts.append(Part("contacts", True, toc[-1].title, dict(site=site)))
+    return Book(flows=flows, toc=toc, qr_codes=bool(base_url), parts=parts, links=links,
+                shell=dict(site=site, date=date, edition=edition, edition_mark=edition_mark),
+                strings={"book": site.title, "edition": edition_mark or ""})

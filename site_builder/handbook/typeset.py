@@ -12,7 +12,7 @@ import gc
 import logging
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import HandbookError
 from ..logcollect import WarningCollector
@@ -23,11 +23,26 @@ SYSTEM_HINT = ("WeasyPrint needs Pango: on Debian run 'apt-get install libpango-
                "libharfbuzz-subset0' (make does this for you)")
 
 
+PX = 0.75  # PDF points per CSS pixel (WeasyPrint's scale at zoom 1)
+
+
 @dataclass
 class Typeset:
+    """A typeset PDF and what a book assembled from parts needs to know about it.
+
+    Positions are in PDF points from the page's bottom-left corner; pages are 0-based.
+    ``links`` (only with ``detach_links``) are the internal links left out of ``pdf``, to be
+    added when the parts are put together: (page, anchor, (x1, y1, x2, y2)).
+    """
+
     pdf: bytes
     pages: int
     fonts: list[str]
+    anchors: dict[str, tuple[int, float, float]] = field(default_factory=dict)
+    bookmarks: list[tuple[int, str, int, float, float]] = field(default_factory=list)  # level, label, page, x, y
+    links: list[tuple[int, str, tuple[float, float, float, float]]] = field(default_factory=list)
+    key: str = ""  # a typeset part's cache key (parallel.py)
+    cached: bool = False  # it came from the cache
 
 
 def check_fonts() -> None:
@@ -65,18 +80,22 @@ def cyclic_gc_paused():
             gc.enable()
 
 
-def typeset(html: str, resources: dict[str, tuple[bytes, str]]) -> Typeset:
+def typeset(html: str, resources: dict[str, tuple[bytes, str]], *, require: tuple[str, ...] = FONTS,
+            detach_links: bool = False, fonts_checked: bool = False) -> Typeset:
     """Typeset ``html``; ``resources`` maps ``scheme:name`` URLs to (bytes, media type).
 
     Only those URLs and ``data:`` URLs load; anything else (another host, a local file) is
-    refused and reported.
+    refused and reported. ``require``: the font families the PDF must embed. ``detach_links``:
+    leave internal links out of the PDF and report them (a part of a book links to anchors in
+    other parts; see ``parallel.py``).
     """
     try:
         import weasyprint
         from weasyprint.urls import URLFetcher, URLFetcherResponse
     except OSError as exc:  # the Pango libraries are missing
         raise HandbookError(f"{SYSTEM_HINT} ({exc})") from None
-    check_fonts()
+    if not fonts_checked:
+        check_fonts()
 
     refused: list[str] = []
 
@@ -95,19 +114,42 @@ def typeset(html: str, resources: dict[str, tuple[bytes, str]]) -> Typeset:
     logger = logging.getLogger("weasyprint")
     was_disabled, logger.disabled = logger.disabled, False  # a logging config may have disabled it
     logger.addHandler(collected)
+    result = Typeset(pdf=b"", pages=0, fonts=[])
     try:
         with cyclic_gc_paused():
             document = weasyprint.HTML(string=html, base_url="book:", url_fetcher=BookFetcher()).render()
             problems = refused + [m for m in collected.messages if not m.startswith(_HARMLESS)]
             if problems:
                 raise HandbookError("the handbook could not be typeset cleanly:\n  " + "\n  ".join(problems[:20]))
-            pdf = document.write_pdf()
+            for number, page in enumerate(document.pages):
+                height = page.height
+                for name, (x, y, _, _) in page.anchors.items():
+                    result.anchors.setdefault(name, (number, x * PX, (height - y) * PX))
+                for level, label, (x, y), _ in page.bookmarks:
+                    result.bookmarks.append((level, label, number, x * PX, (height - y) * PX))
+                if detach_links:
+                    kept = []
+                    for link in page.links:
+                        kind, target, (x1, y1, x2, y2), _ = link
+                        if kind == "internal":
+                            result.links.append((number, target, (x1 * PX, (height - y2) * PX,
+                                                                  x2 * PX, (height - y1) * PX)))
+                        else:
+                            kept.append(link)
+                    page.links[:] = kept
+            result.pdf = document.write_pdf()
     finally:
         logger.removeHandler(collected)
         logger.disabled = was_disabled
     families = sorted({font.family for font in document.fonts.values()})
-    missing = [f for f in FONTS if f not in families]
+    check_embedded(families, require)
+    result.pages, result.fonts = len(document.pages), families
+    return result
+
+
+def check_embedded(families: list[str], require: tuple[str, ...] = FONTS) -> None:
+    """Raise ``HandbookError`` unless the PDF's fonts (``families``) include every required one."""
+    missing = [f for f in require if f not in families]
     if missing:
         raise HandbookError(f"the PDF does not embed {', '.join(missing)} (it has {', '.join(families) or 'no fonts'}): "
                             f"{FONT_HINT}")
-    return Typeset(pdf=pdf, pages=len(document.pages), fonts=families)
