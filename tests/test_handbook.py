@@ -390,7 +390,15 @@ def test_a_book_typeset_in_parts_is_the_book_typeset_whole(shipped, tmp_path):
     assert pages_of(parts.path) == pages_of(whole)  # every line of every page, footers and 目录 numbers too
     assert outline_pages(parts.path) == outline_pages(whole)
     assert link_targets(parts.path) == link_targets(whole)
-    assert parts.bytes < 4 * result.handbook.bytes
+    # The same picture on every page (glyphs from the shared font subsets, footers, headers).
+    for name, pdf in (("whole", whole), ("parts", parts.path)):
+        subprocess.run(["pdftoppm", "-r", "30", "-gray", str(pdf), str(tmp_path / name)], check=True)
+    for picture in sorted(tmp_path.glob("whole-*.pgm")):
+        other = picture.with_name(picture.name.replace("whole-", "parts-"))
+        assert Image.open(picture).tobytes() == Image.open(other).tobytes(), f"{picture.name} differs"
+    # Each font embedded once, not once per part.
+    fonts = subprocess.run(["pdffonts", str(parts.path)], capture_output=True, text=True, check=True).stdout
+    assert parts.bytes < 1.1 * result.handbook.bytes, fonts
 
 
 def test_parts_are_reused_until_their_service_changes(mini, tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from .fonts import share_fonts
 from .typeset import Typeset
 
 
@@ -63,6 +64,7 @@ def assemble(out: Path, front: Typeset, chunks: list[Typeset], footers: list[Typ
                 holder.Annots.append(annotation)
         with book.open_outline() as outline:
             outline.root.extend(_outline(book, chunks, starts))
+        share_fonts(book)  # one subset per font instead of one per part
         book.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     finally:
         for src in sources:
