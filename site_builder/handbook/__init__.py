@@ -58,7 +58,7 @@ def build_handbook(project: Project, out: Path, *, art: FlowArt | None = None, b
     """Write the handbook of ``project`` to ``out`` (written whole, or not at all).
 
     ``workers`` processes typeset it in ``chunks`` (default: ``GUIDE_HANDBOOK_WORKERS``, else
-    one per CPU; about 150 services per chunk); with one worker the book is typeset as one
+    one per CPU; about 60 services per chunk); with one worker the book is typeset as one
     document in this process. With ``reuse``, typeset chunks are kept beside ``out`` (in
     ``handbook-parts/``) and a chunk whose HTML is unchanged is not typeset again; with one
     worker, a PDF already at ``out`` typeset from the very same book is kept as it is.

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
-import json
+import logging
 import math
 import multiprocessing
 import os
 import pickle
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +32,10 @@ from ..errors import HandbookError
 from .content import Book
 from .typeset import FONTS, Typeset, check_embedded, check_fonts, typeset
 
+LOG = logging.getLogger("site_builder.handbook")
 WORKERS_ENV = "GUIDE_HANDBOOK_WORKERS"
-CHUNK_PARTS = 150  # parts (mostly services) per chunk: each chunk embeds its own font subsets
+FOOTER_PAGES = 200  # at least this many footer pages per footer document
+CHUNK_PARTS = 60  # parts (mostly services) per chunk: small documents typeset faster per page
 
 # The parts of a book typeset separately: no footer (laid over later), strings set at the start.
 PART_CSS = "@page { @bottom-center { content: none; } }\n.hb-strings + .hb-newpage { break-before: auto; }\n"
@@ -177,6 +180,7 @@ def typeset_in_parts(book: Book, out: Path, *, workers: int, chunks: int | None 
     from .assemble import anchors_of, assemble, page_numbers
 
     check_fonts()
+    clock = _Clock()
     plan = chunks_of(book, chunks)
     guess = max(1, 4 * len(book.parts))  # page numbers are about this wide while the 目录 is measured
     placeholder = {a: 8 * 10 ** (len(str(guess)) - 1) for a in _anchors(book.toc)}
@@ -188,13 +192,14 @@ def typeset_in_parts(book: Book, out: Path, *, workers: int, chunks: int | None 
         chunk_jobs = [pool.submit(_job, "chunk", parts) for parts in plan]
         parts = [job.result() for job in chunk_jobs]
         front_pages = front_job.result().pages
+        clock.lap(f"{len(plan)} chunks typeset ({sum(p.pages for p in parts)} pages)")
         while True:  # the 目录 with real numbers; again if that changed its length (rare)
             starts = page_numbers(front_pages, parts)
             total = front_pages + sum(p.pages for p in parts)
             anchors = anchors_of(Typeset(b"", 0, []), parts, starts)
             numbers = {a: anchors[a][0] + 1 for a in _anchors(book.toc)}
-            front_job = pool.submit(_job, "front", numbers)
-            step = math.ceil((total - 1) / max(1, workers))
+            front_job = pool.submit(_job, "front", numbers)  # the longest job first, then the footers in
+            step = max(FOOTER_PAGES, math.ceil((total - 1) / max(1, workers) / 4))  # pieces that balance it
             footer_jobs = [pool.submit(_job, "footer", (first, min(total, first + step - 1), total))
                            for first in range(2, total + 1, step)]
             front = front_job.result()
@@ -202,6 +207,7 @@ def typeset_in_parts(book: Book, out: Path, *, workers: int, chunks: int | None 
             if front.pages == front_pages:
                 break
             front_pages = front.pages
+        clock.lap(f"目录 and {len(footers)} footer documents typeset")
     except cf.process.BrokenProcessPool as exc:
         _stop(pool)
         raise HandbookError(f"a handbook worker process died ({exc}); try {WORKERS_ENV}=1 to typeset in one process")
@@ -217,7 +223,20 @@ def typeset_in_parts(book: Book, out: Path, *, workers: int, chunks: int | None 
     families = sorted({f for part in [front, *parts, *footers] for f in part.fonts})
     check_embedded(families, FONTS)
     size = assemble(out, front, parts, footers)
+    clock.lap("joined")
     return Result(pages=total, bytes=size, fonts=families, chunks=len(plan), cached=sum(p.cached for p in parts))
+
+
+class _Clock:
+    """Logs how long each step took (``site_builder.handbook`` logger, level INFO)."""
+
+    def __init__(self):
+        self.last = time.perf_counter()
+
+    def lap(self, what: str) -> None:
+        now = time.perf_counter()
+        LOG.info("handbook: %s in %.1f s", what, now - self.last)
+        self.last = now
 
 
 def _anchors(entries) -> list[str]:
