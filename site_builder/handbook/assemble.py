@@ -9,6 +9,7 @@ bookmarks, as WeasyPrint would have made them for the whole book at once.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from .fonts import share_fonts
@@ -33,22 +34,24 @@ def anchors_of(front: Typeset, chunks: list[Typeset], starts: list[int]) -> dict
     return found
 
 
-def assemble(out: Path, front: Typeset, chunks: list[Typeset], footers: list[Typeset]) -> int:
-    """Write the book to ``out``; returns its size in bytes."""
+def assemble(out: Path, front: Typeset, chunks: list[Typeset], footers: Typeset, samples: list[int]) -> int:
+    """Write the book to ``out``; returns its size in bytes.
+
+    ``footers`` has a page per number in ``samples``: a footer for each width of page number
+    (1, 10, 100 …) and one with every digit (so the font has them all).
+    """
     import pikepdf
 
     starts = page_numbers(front.pages, chunks)
     anchors = anchors_of(front, chunks, starts)
     book = pikepdf.open(io.BytesIO(front.pdf))  # its document information (title, author, date) is the book's
-    sources = [pikepdf.open(io.BytesIO(c.pdf)) for c in chunks] + [pikepdf.open(io.BytesIO(f.pdf)) for f in footers]
+    sources = [pikepdf.open(io.BytesIO(c.pdf)) for c in chunks] + [pikepdf.open(io.BytesIO(footers.pdf))]
     try:
         for src in sources[:len(chunks)]:
             book.pages.extend(src.pages)
-        footer_pages = [page for src in sources[len(chunks):] for page in src.pages]
-        if len(footer_pages) != len(book.pages) - 1:
-            raise AssertionError(f"{len(footer_pages)} footers for {len(book.pages)} pages")
-        for page, footer in zip(book.pages[1:], footer_pages):
-            page.add_overlay(footer)
+        stamp = FooterStamp(book, sources[-1], samples)
+        for number, page in enumerate(book.pages[1:], start=2):
+            page.add_overlay(stamp.form(number))
         for part, start in [(front, 0)] + list(zip(chunks, starts)):
             for page, anchor, rect in part.links:
                 if anchor not in anchors:
@@ -71,6 +74,58 @@ def assemble(out: Path, front: Typeset, chunks: list[Typeset], footers: list[Typ
             src.close()
         book.close()
     return out.stat().st_size
+
+
+class FooterStamp:
+    """Each page's footer, made from the typeset footer of a page number as wide as its own.
+
+    The digits of Noto Sans CJK are all as wide (tabular), so 第 7 页 and 第 4 页 are laid out
+    alike: the template's text is drawn with the page number's glyphs put in place of the
+    sample number's, nothing else changed (position, font, size, colour).
+    """
+
+    def __init__(self, book, template, samples: list[int]):
+        import pikepdf
+
+        from .fonts import _to_unicode
+
+        self.pikepdf = pikepdf
+        self.book = book
+        self.templates: dict[int, tuple[bytes, list[tuple[int, int]]]] = {}
+        page = template.pages[0]
+        self.resources = book.copy_foreign(page.obj.Resources)
+        self.box = [float(v) for v in page.mediabox]
+        digits: dict[str, str] = {}
+        fonts = page.obj.Resources.Font
+        text = {}
+        for name in fonts.keys():
+            text.update(_to_unicode(fonts[name].ToUnicode.read_bytes()))
+        for gid, chars in text.items():
+            char = bytes.fromhex(chars).decode("utf-16-be")
+            if char.isdigit():
+                digits[char] = f"{gid:04x}"
+        if sorted(digits) != list("0123456789"):
+            raise AssertionError("the footer template lacks digits")
+        self.digits = digits
+        for sample, page in zip(samples, template.pages):
+            content = page.obj.Contents.read_bytes()
+            places = []  # (offset, length) of each glyph in the hex strings, in order
+            for m in re.finditer(rb"<([0-9a-fA-F]+)>", content):
+                for k in range(0, len(m.group(1)), 4):
+                    places.append((m.start(1) + k, text.get(int(m.group(1)[k:k + 4], 16), "")))
+            chars = "".join(bytes.fromhex(c).decode("utf-16-be") if c else "?" for _, c in places)
+            at = chars.find(str(sample))
+            if at < 0:
+                raise AssertionError(f"no {sample} in the footer template")
+            self.templates[len(str(sample))] = (content, [offset for offset, _ in places[at:at + len(str(sample))]])
+
+    def form(self, number: int):
+        content, offsets = self.templates[len(str(number))]
+        data = bytearray(content)
+        for offset, digit in zip(offsets, str(number)):
+            data[offset:offset + 4] = self.digits[digit].encode()
+        return self.book.make_stream(bytes(data), Type=self.pikepdf.Name.XObject, Subtype=self.pikepdf.Name.Form,
+                                     BBox=self.box, Resources=self.resources)
 
 
 def _outline(book, chunks: list[Typeset], starts: list[int]) -> list:

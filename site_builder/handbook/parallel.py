@@ -4,8 +4,9 @@ Every chapter, category and service starts a page (CSS class ``hb-newpage``), so
 book before such a part changes no page. The parts after the 目录 are cut into chunks of
 consecutive parts; worker processes (forked, one per core by default) each turn a chunk into
 HTML (the Markdown work) and typeset it without page footers. Then, with every page counted,
-the front (cover and 目录, now with literal page numbers) and the footers (第 X 页 / 共 Y 页,
-pages with nothing but the footer) are typeset, and ``assemble.py`` joins them into one PDF.
+the front (cover and 目录, now with literal page numbers) and the footer templates (第 X 页 / 共
+Y 页 for X of each width, pages with nothing but the footer) are typeset, and ``assemble.py``
+joins them into one PDF, each page's footer made from the template of its width.
 
 A chunk starts with the running header's strings set on its ``<body>`` (book title, edition
 mark, and the chapter its first page belongs to), so its headers read as in the whole book.
@@ -34,7 +35,6 @@ from .typeset import FONTS, Typeset, check_embedded, check_fonts, typeset
 
 LOG = logging.getLogger("site_builder.handbook")
 WORKERS_ENV = "GUIDE_HANDBOOK_WORKERS"
-FOOTER_PAGES = 200  # at least this many footer pages per footer document
 CHUNK_PARTS = 60  # parts (mostly services) per chunk: small documents typeset faster per page
 
 # The parts of a book typeset separately: no footer (laid over later), strings set at the start.
@@ -109,10 +109,15 @@ def chunk_html(book: Book, parts: list[int]) -> str:
     return book.document(body, extra_css=PART_CSS)
 
 
-def footer_html(book: Book, first: int, last: int, total: int) -> str:
-    """Pages ``first``..``last`` (1-based) with only their footer."""
+def footer_numbers(total: int) -> list[int]:
+    """The page numbers of the footer templates: one per width (1, 10, 100 …), then every digit."""
+    return [10 ** k for k in range(len(str(total)))] + [1234567890]
+
+
+def footer_html(book: Book, numbers: list[int], total: int) -> str:
+    """A page per number with only its footer 第 n 页 / 共 ``total`` 页."""
     body = "".join(f'<div class="f" style="string-set: footer {escape(css_string(f"第 {n} 页 / 共 {total} 页"))}">'
-                   f'</div>' for n in range(first, last + 1))
+                   f'</div>' for n in numbers)
     return book.document(body, css=FOOTER_CSS)
 
 
@@ -150,7 +155,7 @@ def _job(kind: str, arg) -> Typeset:
         html = book.document(book.front(arg), extra_css=PART_CSS)
         return typeset(html, resources(book), require=(), detach_links=True, fonts_checked=True)
     if kind == "footer":
-        return typeset(footer_html(book, *arg), {}, require=(), fonts_checked=True)
+        return typeset(footer_html(book, footer_numbers(arg), arg), {}, require=(), fonts_checked=True)
     raise ValueError(kind)
 
 
@@ -198,16 +203,14 @@ def typeset_in_parts(book: Book, out: Path, *, workers: int, chunks: int | None 
             total = front_pages + sum(p.pages for p in parts)
             anchors = anchors_of(Typeset(b"", 0, []), parts, starts)
             numbers = {a: anchors[a][0] + 1 for a in _anchors(book.toc)}
-            front_job = pool.submit(_job, "front", numbers)  # the longest job first, then the footers in
-            step = max(FOOTER_PAGES, math.ceil((total - 1) / max(1, workers) / 4))  # pieces that balance it
-            footer_jobs = [pool.submit(_job, "footer", (first, min(total, first + step - 1), total))
-                           for first in range(2, total + 1, step)]
+            front_job = pool.submit(_job, "front", numbers)
+            footer_job = pool.submit(_job, "footer", total)
             front = front_job.result()
-            footers = [job.result() for job in footer_jobs]
+            footers = footer_job.result()
             if front.pages == front_pages:
                 break
             front_pages = front.pages
-        clock.lap(f"目录 and {len(footers)} footer documents typeset")
+        clock.lap("目录 and footers typeset")
     except cf.process.BrokenProcessPool as exc:
         _stop(pool)
         raise HandbookError(f"a handbook worker process died ({exc}); try {WORKERS_ENV}=1 to typeset in one process")
@@ -220,9 +223,9 @@ def typeset_in_parts(book: Book, out: Path, *, workers: int, chunks: int | None 
         for stale in cache.glob("*.pickle"):
             if stale.name not in keep:
                 stale.unlink(missing_ok=True)
-    families = sorted({f for part in [front, *parts, *footers] for f in part.fonts})
+    families = sorted({f for part in [front, *parts, footers] for f in part.fonts})
     check_embedded(families, FONTS)
-    size = assemble(out, front, parts, footers)
+    size = assemble(out, front, parts, footers, footer_numbers(total))
     clock.lap("joined")
     return Result(pages=total, bytes=size, fonts=families, chunks=len(plan), cached=sum(p.cached for p in parts))
 
