@@ -183,6 +183,9 @@ def first_visit(base: str, path: str, browser=None) -> dict:
     return {"requests": len(out), "bytes": sum(r["bytes"] for r in out), "items": out}
 
 
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
 def lighthouse(binary: str, url: str, out: Path) -> dict:
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     subprocess.run([binary, url, "--quiet", "--output=json", f"--output-path={out}",
@@ -190,7 +193,7 @@ def lighthouse(binary: str, url: str, out: Path) -> dict:
                     "--only-categories=performance,accessibility,best-practices,seo"],
                    env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     report = json.loads(out.read_text(encoding="utf-8"))
-    scores = {k: report["categories"][k]["score"] for k in ("performance", "accessibility", "best-practices", "seo")}
+    scores = {k: report["categories"][k]["score"] for k in CATEGORIES}
     audits = report["audits"]
     scores.update({k: round(audits[k]["numericValue"]) for k in
                    ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time")})
@@ -242,7 +245,9 @@ def main(argv=None) -> int:
                         runs = sorted((lighthouse(binary, server.base + path, reports / f"{slug}-{kind}-{i + 1}.json")
                                        for i in range(args.runs)), key=lambda s: s["performance"])
                         scores[kind] = {**runs[len(runs) // 2],
-                                        "performance_runs": [r["performance"] for r in runs]}
+                                        "performance_runs": [r["performance"] for r in runs],
+                                        "min": {c: min(r[c] for r in runs) for c in CATEGORIES},
+                                        "max_tbt": max(r["total-blocking-time"] for r in runs)}
             finally:
                 server.stop()
             results["sites"][name] = {"first_visit": visit, "lighthouse": scores}
@@ -261,14 +266,16 @@ def main(argv=None) -> int:
         print(f"ratio (guide / plain Material): bytes {ours['bytes'] / plain['bytes']:.2f}, "
               f"requests {ours['requests'] / plain['requests']:.2f}")
     if binary:
-        print(f"Lighthouse (mobile defaults), the median of {args.runs} run(s) by performance: performance "
-              "/ accessibility / best practices / SEO, FCP LCP TBT ms, CLS; every run's performance")
+        print(f"Lighthouse (mobile defaults), {args.runs} run(s) per page. Median run by performance: "
+              "performance / accessibility / best practices / SEO, FCP LCP TBT ms, CLS; then the minimum "
+              "of each category over the runs, the largest TBT, every run's performance")
         for name, r in results["sites"].items():
             for kind, s in r["lighthouse"].items():
+                low = " / ".join(f"{s['min'][c]:.2f}" for c in CATEGORIES)
                 print(f"  {name:16} {kind:8} {s['performance']:.2f} / {s['accessibility']:.2f} / "
                       f"{s['best-practices']:.2f} / {s['seo']:.2f}   FCP {s['first-contentful-paint']} "
                       f"LCP {s['largest-contentful-paint']} TBT {s['total-blocking-time']} CLS {s['cls']}"
-                      f"  {s['performance_runs']}  {pages[kind]}")
+                      f"   min {low}  TBT max {s['max_tbt']}  {s['performance_runs']}  {pages[kind]}")
     else:
         print("Lighthouse: not run (no 'lighthouse' command; it needs node + the npm package, see --lighthouse)")
     if args.json:
