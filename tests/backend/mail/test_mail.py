@@ -128,7 +128,8 @@ def test_gives_up_after_the_last_retry(tmp_path):
 
 
 def test_background_thread_sends_after_submission(tmp_path):
-    app = create_app(config(tmp_path, GUIDE_MAIL_WORKER=True))
+    # No digest: after GUIDE_DIGEST_HOUR (08:00 local) the thread would queue it to the duty address too.
+    app = create_app(config(tmp_path, GUIDE_MAIL_WORKER=True, GUIDE_DIGEST_HOUR=-1))
     try:
         Applicant(app.test_client(), "metering").apply(METERING)
         deadline = time.time() + 5
