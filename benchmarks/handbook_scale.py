@@ -45,7 +45,7 @@ average 1-2, `--sizes 1000 --guides default,songjiang --no-baseline`:
     Where the 83 s go (step log, INFO on site_builder.handbook): start, load, plan ~2 s; 17 chunks
     (3,055 pages) on 2 processes ~72 s (~44 ms CPU per page; one chunk alone 39.5 ms/page, the
     same chunk on two processes at once 40.1 / 40.6: the two cores really do work in parallel);
-    the 目录 with its real numbers ~6 s (1,100 lines with leaders, after the chunks: it needs their
+    the 目录 with its real numbers ~6 s (1,014 lines with leaders, after the chunks: it needs their
     page numbers); joining ~4.6 s (pikepdf: pages, links, outline, fonts, save).
 
     python benchmarks/handbook_scale.py                          # both guides + N = 1000
