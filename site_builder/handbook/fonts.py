@@ -189,7 +189,10 @@ def share_fonts(pdf) -> int:
                 text.update(_to_unicode(font.ToUnicode.read_bytes()))
         data = None
         for path, index in installed_faces().get(identity[0], []):
-            candidate = subset(path, index, set(widths) | {0})
+            try:
+                candidate = subset(path, index, set(widths) | {0})
+            except (OSError, AttributeError):  # no libharfbuzz-subset (WeasyPrint can do without it)
+                candidate = None
             if candidate and _name_and_version(candidate) == identity:
                 data = candidate
                 break
