@@ -254,18 +254,28 @@ def apply_limits(app: Flask, limiter: Limiter) -> None:
             app.view_functions[endpoint] = limiter.limit(rule, methods=["POST"], **options)(view)
 
 
+# The headers every response carries unless its view set its own (the first value wins).
+_COMMON_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+                   ("X-Frame-Options", "DENY"), ("Cross-Origin-Opener-Policy", "same-origin"),
+                   ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+_SITE_HEADERS = tuple((k.lower(), k, v) for k, v in
+                      _COMMON_HEADERS + (("Content-Security-Policy", STATIC_CSP),))
+_BACKEND_HEADERS = tuple((k.lower(), k, v) for k, v in
+                         _COMMON_HEADERS + (("Content-Security-Policy", BACKEND_CSP),))
+_NO_STORE = (("cache-control", "Cache-Control", "no-store"),)
+
+
 def _headers(response):
+    """Add the security headers a response lacks (werkzeug's ``setdefault`` scans every header
+    twice per call: one pass over the names here instead, a fixed cost of every request)."""
     h = response.headers
-    h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("Referrer-Policy", "same-origin")
-    h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    present = {k.lower() for k in h.keys()}
     if request.blueprint == "site":
-        h.setdefault("Content-Security-Policy", STATIC_CSP)
+        wanted = _SITE_HEADERS
     else:
-        h.setdefault("Content-Security-Policy", BACKEND_CSP)
-        if response.mimetype == "text/html":
-            # Pages with answers or a reference number must not linger in shared caches.
-            h.setdefault("Cache-Control", "no-store")
+        # Pages with answers or a reference number must not linger in shared caches.
+        wanted = _BACKEND_HEADERS + _NO_STORE if response.mimetype == "text/html" else _BACKEND_HEADERS
+    for low, name, value in wanted:
+        if low not in present:
+            h.add(name, value)
     return response
