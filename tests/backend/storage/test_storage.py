@@ -1,12 +1,15 @@
 """The storage package on real SQLite files: migrations, pragmas, submissions, history, backup, purge."""
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 
 import pytest
 
 from forms_backend.storage import (REF_ALPHABET, BadTransition, DraftNotFound, NewUpload, StaleSubmission,
                                    Storage, migrations)
+from forms_backend.storage import core
 from forms_backend.storage.sqlite import sqlite3
 
 
@@ -48,6 +51,34 @@ def test_new_database_is_migrated_in_wal_mode(store, tmp_path):
     assert {"applications", "application_events", "drafts", "uploads", "mail_queue"} <= set(store.db.table_names())
     assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 10000
     assert store.quick_check() == []
+
+
+def test_a_write_is_on_disk_before_it_returns_and_synced_after_the_lock_is_released(store, monkeypatch):
+    """synchronous=NORMAL plus our own fsync of the WAL after the write lock (core._sync_wal):
+    every committed write transaction is synced before the call returns, as FULL would, but
+    no writer waits for the disk while holding the lock the others queue on."""
+    synced = []
+    real_fsync = os.fsync
+
+    def watching_fsync(fd):
+        with open(f"{store.path}.lock", "a+b") as other:   # a second open file: flock conflicts
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)   # raises if the write lock were held
+            fcntl.flock(other, fcntl.LOCK_UN)
+        st = os.fstat(fd)
+        synced.append((st.st_dev, st.st_ino))
+        real_fsync(fd)
+
+    monkeypatch.setattr(core.os, "fsync", watching_fsync)
+    assert store._one("PRAGMA synchronous")[0] == 1   # NORMAL: SQLite's own commit does not sync
+    make_draft(store)
+    wal = os.stat(f"{store.path}-wal")
+    assert synced == [(wal.st_dev, wal.st_ino)]
+    submit(store, "draft-1")
+    assert len(synced) == 2
+    # A transaction that fails is rolled back and not synced (nothing of it was written).
+    with pytest.raises(DraftNotFound):
+        store.submit("no-such-draft", "x", record=record(), ref_prefix="ZY", yymm="2611", compose_mail=no_mail)
+    assert len(synced) == 2
 
 
 def test_migrations_apply_once_across_reopen_and_concurrent_openers(tmp_path):
