@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Load test of the submission path, against a one-row-insert baseline, in one run.
 
-Starts the production server (gunicorn, ``forms_backend:create_app()``, workers for the cores)
+Starts the production server (gunicorn, ``forms_backend:create_app()``, one worker per core)
 on loopback with a fresh data folder, and the baseline app (``baseline_app.py``: Flask + one
 INSERT, same SQLite settings) the same way, both at once. Then N concurrent submitters POST for
 a fixed time, alternating between the two servers in slices (baseline, ours, ours, baseline,
@@ -147,6 +147,7 @@ class Result:
     missing: int = 0
     exhausted: bool = False
     server_cpu: float = 0.0
+    client_cpu: float = 0.0   # this process (the submitters) while it loaded this server
 
     def error(self, kind: str) -> None:
         self.errors += 1
@@ -168,7 +169,8 @@ class Result:
                 "max_ms": round(self.pct(100), 1), "errors": self.errors, "error_kinds": self.error_kinds,
                 "acknowledged": len(self.acknowledged), "stored": self.stored, "missing": self.missing,
                 "elapsed_s": round(self.elapsed, 2), "pool_exhausted": self.exhausted,
-                "server_cpu_ms_per_request": round(self.server_cpu * 1000 / max(1, len(self.latencies)), 2)}
+                "server_cpu_ms_per_request": round(self.server_cpu * 1000 / max(1, len(self.latencies)), 2),
+                "client_cpu_ms_per_request": round(self.client_cpu * 1000 / max(1, len(self.latencies)), 2)}
 
 
 def drive(name: str, concurrency: int, seconds: float, op) -> Result:
@@ -315,7 +317,10 @@ def run_both(args, tmp: Path) -> tuple[Result, Result, dict]:
         for k in range(args.slices):
             for name in (("baseline", "ours") if k % 2 == 0 else ("ours", "baseline")):
                 total, srv, op = runs[name]
+                c0 = os.times()
                 merge(total, drive(total.name, args.concurrency, slice_s, op))
+                c1 = os.times()
+                total.client_cpu += (c1.user - c0.user) + (c1.system - c0.system)
         time.sleep(1.0)  # the mail threads' last batch
         for name, (total, srv, _) in runs.items():
             total.server_cpu = srv.cpu_seconds() - cpu0[name]
@@ -344,8 +349,9 @@ def main(argv=None) -> int:
     p.add_argument("--slices", type=int, default=4,
                    help="the timed load alternates between the two servers in this many slices each (default 4)")
     p.add_argument("--concurrency", type=int, default=32, help="concurrent submitters (default 32)")
-    p.add_argument("--workers", type=int, default=2 * cores + 1,
-                   help=f"gunicorn workers for both apps (default 2 x cores + 1 = {2 * cores + 1})")
+    p.add_argument("--workers", type=int, default=cores,
+                   help=f"gunicorn workers for both apps (default: one per core, the README's production "
+                        f"setting = {cores})")
     p.add_argument("--threads", type=int, default=1,
                    help="threads per worker; above 1 uses gunicorn's gthread worker (default 1: sync workers)")
     p.add_argument("--project", type=Path, default=ROOT / "tests" / "fixtures" / "backend_project",
@@ -371,13 +377,13 @@ def main(argv=None) -> int:
     print(f"prepared {prep['drafts']} drafts in {prep['seconds']} s ({prep['drafts_per_second']}/s: "
           f"GET form + POST answers + GET check each, not timed)")
     header = f"{'':28} {'subs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'acked':>7} " \
-             f"{'stored':>7} {'lost':>5} {'cpu ms/req':>10}"
+             f"{'stored':>7} {'lost':>5} {'cpu ms/req':>10} {'client cpu':>10}"
     print(header)
     for r in (baseline, ours):
         s = r.summary()
         print(f"{r.name:28} {s['per_second']:8.1f} {s['p50_ms']:8.1f} {s['p99_ms']:8.1f} {s['max_ms']:8.1f} "
               f"{s['errors']:7d} {s['acknowledged']:7d} {s['stored']:7d} {s['missing']:5d} "
-              f"{s['server_cpu_ms_per_request']:10.2f}"
+              f"{s['server_cpu_ms_per_request']:10.2f} {s['client_cpu_ms_per_request']:10.2f}"
               + ("  (draft pool ran out)" if r.exhausted else ""))
         if r.error_kinds:
             print(f"  errors: {r.error_kinds}")
