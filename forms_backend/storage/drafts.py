@@ -17,12 +17,12 @@ class DraftsStore(StoreBase):
     """Storage methods for the ``drafts`` and ``uploads`` tables."""
 
     _DRAFT = ("SELECT d.token, d.service_id, d.answers, d.files, d.submit_token, d.application_id, a.ref, d.typed, "
-              "d.resume_ref, d.updated_at, d.equipment_id FROM drafts d LEFT JOIN applications a ON a.id = d.application_id ")
+              "d.resume_ref, d.updated_at FROM drafts d LEFT JOIN applications a ON a.id = d.application_id ")
 
     @staticmethod
     def _draft(row) -> Draft:
         return Draft(row[0], row[1], json.loads(row[2]) if row[2] else None, json.loads(row[3]), row[4], row[5],
-                     row[6], json.loads(row[7]) if row[7] else None, row[8], row[9], row[10])
+                     row[6], json.loads(row[7]) if row[7] else None, row[8], row[9])
 
     def get_draft(self, token: str) -> Draft | None:
         row = self._one(self._DRAFT + "WHERE d.token = ?", (token,))
@@ -40,8 +40,8 @@ class DraftsStore(StoreBase):
         """
         now = iso(utcnow())
         with self._immediate() as db:
-            row = db.execute("SELECT answers, files, application_id, service_id, typed, resume_ref, phone_norm, "
-                             "equipment_id FROM drafts WHERE token = ?", (token,)).fetchone()
+            row = db.execute("SELECT answers, files, application_id, service_id, typed, resume_ref, phone_norm "
+                             "FROM drafts WHERE token = ?", (token,)).fetchone()
             if row is not None and (row[2] is not None or row[3] != service_id):
                 raise DraftNotFound("this draft was already submitted or belongs to another service")
             old_answers = json.loads(row[0]) if row and row[0] else None
@@ -73,7 +73,7 @@ class DraftsStore(StoreBase):
                  json.dumps(files, ensure_ascii=False), submit_token, now, now, typed_json, phone))
         return Draft(token, service_id, answers, files, submit_token, None,
                      typed=json.loads(typed_json) if typed_json else None, resume_ref=row[5] if row else None,
-                     updated_at=now, equipment_id=row[7] if row else None)
+                     updated_at=now)
 
     def draft_resume_ref(self, token: str, prefix: str, yymm: str) -> str:
         """The draft's code for resuming it elsewhere (made on first use), e.g. CG-2611-7K3Q9."""

@@ -19,7 +19,6 @@ class Draft:
     typed: dict | None = None          # what was typed on the last POST, valid or not
     resume_ref: str | None = None      # the draft code for resuming it elsewhere (with the phone)
     updated_at: str | None = None
-    equipment_id: int | None = None    # the equipment a warning's link opened it for
 
 
 @dataclass

@@ -355,7 +355,7 @@ def confirm(service_id: str):
                                    ("applicant_ack", "applicant_ack_sms"))
 
     try:
-        equipment_id = draft.equipment_id   # opened from a warning's link
+        equipment_id = guide.storage.equipment_of_draft(token)   # opened from a warning's link
         result = guide.storage.submit(token, confirm_form.submission.data, record=record,
                                       ref_prefix=current_app.config["GUIDE_REF_PREFIX"],
                                       yymm=now.strftime("%y%m"), compose_mail=compose,
