@@ -1,8 +1,10 @@
 """The baseline for benchmarks/submit_load.py: a minimal Flask app that inserts one row per POST.
 
-Same SQLite library and settings as forms_backend.storage (WAL, synchronous=FULL, busy timeout, one
-connection per process behind a lock), so the comparison measures what our submission path
-adds, not a different durability level. Started with gunicorn exactly like the real app:
+Same SQLite library as forms_backend.storage and the same durability (WAL, busy timeout, one
+connection per process behind a lock; every acknowledged row on disk before the answer — here by
+synchronous=FULL, in forms_backend by synchronous=NORMAL plus its own fsync of the WAL once the
+write lock is released, see README "Durability"), so the comparison measures what our submission
+path adds, not a different durability level. Started with gunicorn exactly like the real app:
 
     BASELINE_DB=/tmp/base.db gunicorn --chdir benchmarks 'baseline_app:create_app()'
 """
