@@ -267,11 +267,16 @@ def test_a_broken_diagram_stops_the_book_with_the_flow_named(mini, tmp_path):
     assert not out.exists()
 
 
-def test_a_resource_from_another_host_is_refused_not_left_blank(mini, tmp_path):
+def _add_foreign_image(mini) -> None:
+    """An <img> from another host in a service's description (the handbook must refuse it)."""
     svc = mini / "content" / "services" / "drug-testing.yml"
     data = yaml.safe_load(svc.read_text(encoding="utf-8"))
     data["description"] += '\n\n<img src="http://127.0.0.1:9/logo.png" alt="logo">'
     svc.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_resource_from_another_host_is_refused_not_left_blank(mini, tmp_path):
+    _add_foreign_image(mini)
     out = tmp_path / "hb.pdf"
     with pytest.raises(HandbookError, match=r"127\.0\.0\.1:9/logo\.png.*loads nothing from other hosts"):
         build_handbook(load_valid_project(mini), out)
@@ -432,10 +437,7 @@ def _children() -> list[int]:
 
 
 def test_a_failing_part_stops_the_book_with_its_error_and_no_process_left(mini, tmp_path):
-    svc = mini / "content" / "services" / "drug-testing.yml"
-    data = yaml.safe_load(svc.read_text(encoding="utf-8"))
-    data["description"] += '\n\n<img src="http://127.0.0.1:9/logo.png" alt="logo">'
-    svc.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    _add_foreign_image(mini)
     out = tmp_path / "hb.pdf"
     before = set(_children())
     with pytest.raises(HandbookError, match=r"127\.0\.0\.1:9/logo\.png.*loads nothing from other hosts"):
