@@ -55,6 +55,13 @@ def range_terms(column: str, since: str | None, until: str | None) -> tuple[list
     return where, params
 
 
+def equal_terms(**values) -> tuple[list[str], list]:
+    """The terms ``column = ?`` (to join with AND) for every filter value given, with their
+    parameters: ``equal_terms(kind="boiler", state=None)`` → (["kind = ?"], ["boiler"])."""
+    given = [(column, value) for column, value in values.items() if value]
+    return [f"{column} = ?" for column, _ in given], [value for _, value in given]
+
+
 def where_sql(terms: Iterable[str]) -> str:
     """' WHERE a AND b' (or '' without terms)."""
     terms = list(terms)

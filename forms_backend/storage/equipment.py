@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from sqlite_utils import Database
 
 from ..vocabulary import EQUIPMENT_KINDS, EQUIPMENT_STATES
-from .common import iso, like, utcnow, where_sql
+from .common import equal_terms, iso, like, utcnow, where_sql
 from .core import StoreBase
 from .errors import DuplicateDeviceCode, EquipmentNotFound, StorageError
 
@@ -48,15 +48,9 @@ class EquipmentFilter:
             code = self.enterprise.strip().upper()
             where.append("(uscc = ? OR org_name LIKE ? ESCAPE '\\')")
             params += [code, like(self.enterprise.strip())]
-        if self.uscc:
-            where.append("uscc = ?")
-            params.append(self.uscc)
-        if self.kind:
-            where.append("kind = ?")
-            params.append(self.kind)
-        if self.state:
-            where.append("state = ?")
-            params.append(self.state)
+        equal, values = equal_terms(uscc=self.uscc, kind=self.kind, state=self.state)
+        where += equal
+        params += values
         if self.due_from:
             where.append("due_date >= ?")
             params.append(self.due_from)
