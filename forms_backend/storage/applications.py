@@ -12,6 +12,7 @@ from .errors import (ApplicationNotFound, BadTransition, DraftNotFound, NotClose
                      StorageError, UserNotFound)
 from .records import APP_COLUMNS, ApplicationRecord, Contact, Event, Submitted, application_record
 from .core import StoreBase
+from .equipment import EquipmentStore
 
 __all__ = ["ApplicationsStore"]
 
@@ -20,14 +21,13 @@ class ApplicationsStore(StoreBase):
     """Storage methods for ``applications``, ``application_events`` and ``contacts``."""
 
     def submit(self, draft_token: str, submit_token: str, *, record: dict, ref_prefix: str, yymm: str,
-               compose_mail: Callable[[str], list[dict]],
-               also: Callable[[Database, int], None] | None = None) -> Submitted:
+               compose_mail: Callable[[str], list[dict]]) -> Submitted:
         """Turn a draft into an application, exactly once.
 
         In one ``BEGIN IMMEDIATE`` transaction: check the draft is unchanged since the
         check-answers page, allocate a unique reference number, insert the application, its
-        first history event, attach its uploads, write what ``also(db, application id)`` adds (the
-        equipment of a warning's link) and queue its mail. A replay of the same
+        first history event, attach its uploads, tie it to the register's equipment when the
+        draft was opened from a warning's link, and queue its mail. A replay of the same
         submission returns the first result with ``created=False``.
 
         The transaction holds the write lock every process queues on, so what needs no database
@@ -41,7 +41,7 @@ class ApplicationsStore(StoreBase):
         answers = json.dumps(record["answers"], ensure_ascii=False)
         with self._immediate() as db:
             row = db.execute(
-                "SELECT d.submit_token, d.application_id, a.ref, d.files FROM drafts d "
+                "SELECT d.submit_token, d.application_id, a.ref, d.files, d.equipment_id FROM drafts d "
                 "LEFT JOIN applications a ON a.id = d.application_id WHERE d.token = ?", (draft_token,)).fetchone()
             if row is None:
                 raise DraftNotFound(draft_token[:6])
@@ -70,8 +70,8 @@ class ApplicationsStore(StoreBase):
             # (Files replaced while editing were marked discarded when they were replaced.)
             db.execute("UPDATE drafts SET application_id = ?, answers = NULL, updated_at = ? WHERE token = ?",
                        (app_id, now, draft_token))
-            if also is not None:
-                also(db, app_id)
+            if row[4] is not None:  # opened from a warning's link (equipment register)
+                EquipmentStore.link_application_equipment(db, app_id, row[4])
             self._insert_mail(db, app_id, mails, now)
         return Submitted(ref, app_id, created=True)
 

@@ -238,10 +238,6 @@ class EquipmentStore(StoreBase):
         return self._next_cycle(db, row[0], expected_cycle=row[1], last_date=last_date, due_date=next_due(row[3]),
                                 actor=actor, note=f"定期检验申请 {row[2]} 办结", now=now)
 
-    def equipment_of_draft(self, draft_token: str) -> int | None:
-        row = self._one("SELECT equipment_id FROM drafts WHERE token = ?", (draft_token,))
-        return row[0] if row else None
-
     @staticmethod
     def link_application_equipment(db: Database, application_id: int, equipment_id: int) -> None:
         """Inside the submission: the application is about this equipment, in its current cycle."""

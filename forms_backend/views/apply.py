@@ -355,12 +355,9 @@ def confirm(service_id: str):
                                    ("applicant_ack", "applicant_ack_sms"))
 
     try:
-        equipment_id = guide.storage.equipment_of_draft(token)   # opened from a warning's link
         result = guide.storage.submit(token, confirm_form.submission.data, record=record,
                                       ref_prefix=current_app.config["GUIDE_REF_PREFIX"],
-                                      yymm=now.strftime("%y%m"), compose_mail=compose,
-                                      also=(lambda db, app_id: guide.storage.link_application_equipment(
-                                          db, app_id, equipment_id)) if equipment_id else None)
+                                      yymm=now.strftime("%y%m"), compose_mail=compose)
     except StaleSubmission:
         flash("您的回答在核对后有过修改，请再次核对后提交。", "warning")
         return redirect(url_for(".check", service_id=service_id), 303)

@@ -83,7 +83,7 @@ def test_the_withdrawn_migration_keeps_every_row_of_an_older_database(tmp_path):
     old = Storage(path, migrate=False)
     with old._immediate() as db:
         migrations.apply(db, stop_before="0010_withdrawn")
-    ref = make_application(old, 1)
+    ref = _application_of_an_older_version(old)
     old.set_status(ref, "accepted", actor="staff:li", note="已受理")
     app_id = old.get_application(ref).id
     old.db.execute("INSERT INTO contacts (application_id, at, channel, note, actor, created_at) "
@@ -105,3 +105,18 @@ def test_the_withdrawn_migration_keeps_every_row_of_an_older_database(tmp_path):
         assert store.quick_check() == []
     finally:
         store.close()
+
+
+def _application_of_an_older_version(storage) -> str:
+    """A submitted application written the way the code of that schema wrote it (today's submit
+    reads columns later migrations added)."""
+    now = "2026-10-30T08:00:00.000+00:00"
+    with storage._immediate() as db:
+        app_id = db.execute(
+            "INSERT INTO applications (ref, service_id, service_name, status, org_name, uscc, contact_name, "
+            "phone, phone_norm, email, answers, submitted_at, updated_at) "
+            "VALUES ('ZY-2610-OLD01', 'metering', '计量器具检定', 'submitted', '测试单位1', ?, '张三', "
+            "'13812345678', '13812345678', 'zhang@example.com', '[]', ?, ?)", (VALID_USCC, now, now)).lastrowid
+        db.execute("INSERT INTO application_events (application_id, at, actor, kind, to_status) "
+                   "VALUES (?, ?, 'applicant', 'status', 'submitted')", (app_id, now))
+    return "ZY-2610-OLD01"
