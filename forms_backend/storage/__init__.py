@@ -20,7 +20,7 @@ the dataclasses and dicts returned here.
 from __future__ import annotations
 
 from . import sqlite
-from .common import REF_ALPHABET, archive_no, iso, utcnow
+from .common import REF_ALPHABET, archive_no, iso, random_code, utcnow
 from .core import check_copy, restore_copy
 from .corrections import CorrectionNotOpen, correction_field
 from .errors import (ApplicationNotFound, BadTransition, DatabaseCorrupt, DraftNotFound, DuplicateDeviceCode,
@@ -45,5 +45,5 @@ __all__ = [
     "ApplicationRecord", "ConsoleCounts", "Contact", "Draft", "Event", "Issue", "IssueNote", "NewUpload", "QueuedMail", "QueueFilter",
     "QueueRow", "Rating", "ResultDocument", "StaffSession", "StaffUser", "Submitted", "Suggestion", "SuggestionStatus",
     # helpers
-    "REF_ALPHABET", "archive_no", "iso", "sqlite", "utcnow",
+    "REF_ALPHABET", "archive_no", "iso", "random_code", "sqlite", "utcnow",
 ]

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 from .errors import StorageError
 
 __all__ = ["NAME_SQL", "name_key", "REF_ALPHABET", "REF_RANDOM_CHARS", "archive_no", "between", "iso", "like", "new_ref",
-           "random_ref", "ref_is_free", "sql_list", "utcnow"]
+           "random_code", "random_ref", "ref_is_free", "sql_list", "utcnow"]
 
 # Reference numbers avoid characters people confuse when reading or typing them: 0/O, 1/I/L.
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -25,9 +25,20 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
+def random_code(length: int) -> str:
+    """``length`` characters of REF_ALPHABET, each uniformly random: one draw from the system's
+    random source (``secrets.choice`` per character made one system call each)."""
+    n = secrets.randbelow(len(REF_ALPHABET) ** length)
+    chars = []
+    for _ in range(length):
+        n, digit = divmod(n, len(REF_ALPHABET))
+        chars.append(REF_ALPHABET[digit])
+    return "".join(chars)
+
+
 def random_ref(prefix: str, yymm: str) -> str:
     """A candidate reference number (whether it is free, only the write transaction can tell)."""
-    return f"{prefix}-{yymm}-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_RANDOM_CHARS))
+    return f"{prefix}-{yymm}-{random_code(REF_RANDOM_CHARS)}"
 
 
 def ref_is_free(db: Database, ref: str, table: str = "applications") -> bool:

@@ -5,7 +5,7 @@ import datetime as dt
 import json
 import secrets
 
-from .common import REF_ALPHABET, REF_RANDOM_CHARS, iso, utcnow
+from .common import iso, random_ref, utcnow
 from .errors import DraftNotFound, StorageError
 from .records import Draft, NewUpload
 from .core import StoreBase
@@ -85,7 +85,7 @@ class DraftsStore(StoreBase):
             if row[0]:
                 return row[0]
             for _ in range(50):
-                ref = f"{prefix}-{yymm}-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_RANDOM_CHARS))
+                ref = random_ref(prefix, yymm)
                 if db.execute("SELECT 1 FROM drafts WHERE resume_ref = ?", (ref,)).fetchone() is None:
                     db.execute("UPDATE drafts SET resume_ref = ? WHERE token = ?", (ref, token))
                     return ref

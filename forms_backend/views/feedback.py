@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import secrets
 from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session,
@@ -35,7 +34,7 @@ from ..links import external_url
 from ..mail.compose import KIND_WORDS, compose_alert
 from ..mail.sms import sms
 from ..settings import SUGGESTION_PREFIX
-from ..storage import REF_ALPHABET, BadTransition
+from ..storage import BadTransition, random_code
 from ..vocabulary import BAD_SCORE, SCORE_LABELS
 from ..workdays import local_today
 from . import track
@@ -236,7 +235,7 @@ def suggest():
             abort(400)
         if valid:
             record = form.record(guide.project.services)
-            code = "".join(secrets.choice(REF_ALPHABET) for _ in range(CODE_CHARS))
+            code = random_code(CODE_CHARS)
             now = dt.datetime.now(ZoneInfo(current_app.config["GUIDE_TIMEZONE"]))
             due = deadlines(contactable=bool(record["phone"] or record["email"]))
             alert = alert_composer(kind="complaint", case_ref=record["related_ref"], service_name=record["service_name"],

@@ -312,3 +312,17 @@ def test_a_write_blocked_past_the_busy_timeout_is_storage_busy_and_leaves_no_tra
     store.add_page_vote("/svc/", True)  # the same connection writes again once the lock is gone
     assert store._one("SELECT count(*) FROM page_feedback")[0] == 1
     store.close()
+
+
+def test_random_codes_use_every_allowed_character_evenly_in_every_position():
+    from collections import Counter
+
+    from forms_backend.storage import REF_ALPHABET, random_code
+
+    codes = [random_code(5) for _ in range(6200)]
+    assert all(len(c) == 5 and set(c) <= set(REF_ALPHABET) for c in codes)
+    for position in range(5):
+        counts = Counter(c[position] for c in codes)
+        assert set(counts) == set(REF_ALPHABET)  # 200 expected each
+        assert 120 < min(counts.values()) and max(counts.values()) < 290
+    assert len(set(codes)) > 6100
