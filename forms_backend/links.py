@@ -6,13 +6,21 @@ link to their own server. Only the path comes from the URL map.
 """
 from __future__ import annotations
 
+import functools
+
 from flask import current_app
+from werkzeug.routing import Map, MapAdapter
 
 
 def external_url(endpoint: str, **values) -> str:
     """``GUIDE_BASE_URL`` + the path of ``endpoint`` (no script root taken from the request)."""
-    adapter = current_app.url_map.bind("localhost", script_name="/")
-    return current_app.config["GUIDE_BASE_URL"] + adapter.build(endpoint, values)
+    return current_app.config["GUIDE_BASE_URL"] + _paths(current_app.url_map).build(endpoint, values)
+
+
+@functools.lru_cache(maxsize=8)
+def _paths(url_map: Map) -> MapAdapter:
+    # One adapter per URL map (an app's): building a path keeps no state in it.
+    return url_map.bind("localhost", script_name="/")
 
 
 # ---------------------------------------------------------------- signed links of the equipment register
