@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 
 from . import settings as settings_mod
 from .private_files import private_dir
-from .storage import DatabaseCorrupt, Storage, sqlite
+from .storage import DatabaseCorrupt, Storage, StorageUnavailable, sqlite
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     content_reload.warn_orphans(storage, project)
     guide.background = Background(app)
     app.extensions[EXTENSION_KEY] = guide
+    app.after_request(_checkpoint_once_answered)
 
     # Held here: the limits on views only keep a weak reference to their limiter.
     guide.limiter = limiter = security.init_app(app)
@@ -89,6 +90,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     if cfg["GUIDE_MAIL_WORKER"]:
         guide.background.wake()  # also sends what an earlier run left in the queue
     return app
+
+
+def _checkpoint_once_answered(response):
+    """When the WAL is due for a checkpoint, make it after this response has been sent (the
+    worker does it before taking the next request; see Storage.checkpoint)."""
+    storage = current_app.extensions["guide"].storage
+    if storage.checkpoint_due:
+        response.call_on_close(lambda: _checkpoint(storage))
+    return response
+
+
+def _checkpoint(storage: Storage) -> None:
+    try:
+        storage.checkpoint()
+    except StorageUnavailable as exc:  # the next one catches up; SQLite's own is the safety net
+        log.warning("WAL checkpoint put off: %s", exc)
 
 
 def open_storage(path: Path, timeout: float = 10.0) -> Storage:

@@ -87,6 +87,7 @@ class Background:
                     run_digest(self.app)  # queued first, so it goes out in this round
                     self._warnings()
                     deliver_due(self.app.extensions["guide"].storage, self.app.config, limit=DELIVERY_BATCH)
+                    self.app.extensions["guide"].storage.checkpoint()
                     now = dt.datetime.now().timestamp()
                     if now - last_tidy > HOUSEKEEPING_SECONDS:
                         housekeeping(self.app)
