@@ -58,17 +58,17 @@ def test_a_write_is_on_disk_before_it_returns_and_synced_after_the_lock_is_relea
     every committed write transaction is synced before the call returns, as FULL would, but
     no writer waits for the disk while holding the lock the others queue on."""
     synced = []
-    real_fsync = os.fsync
+    real_fdatasync = os.fdatasync
 
-    def watching_fsync(fd):
+    def watching_fdatasync(fd):
         with open(f"{store.path}.lock", "a+b") as other:   # a second open file: flock conflicts
             fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)   # raises if the write lock were held
             fcntl.flock(other, fcntl.LOCK_UN)
         st = os.fstat(fd)
         synced.append((st.st_dev, st.st_ino))
-        real_fsync(fd)
+        real_fdatasync(fd)
 
-    monkeypatch.setattr(core.os, "fsync", watching_fsync)
+    monkeypatch.setattr(core.os, "fdatasync", watching_fdatasync)
     assert store._one("PRAGMA synchronous")[0] == 1   # NORMAL: SQLite's own commit does not sync
     make_draft(store)
     wal = os.stat(f"{store.path}-wal")
