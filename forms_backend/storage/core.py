@@ -7,7 +7,7 @@ import os
 import secrets
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
@@ -46,16 +46,44 @@ def unavailable(exc: BaseException) -> StorageError | None:
     return None
 
 
-@contextmanager
-def translated() -> Iterator[None]:
-    """Turn "disk full" and "database locked" into StorageFull / StorageBusy (the edge makes them 503s)."""
-    try:
-        yield
-    except (sqlite3.Error, OSError) as exc:
-        named = unavailable(exc)
-        if named is None:
-            raise
-        raise named from exc
+class translated:
+    """Turn "disk full" and "database locked" into StorageFull / StorageBusy (the edge makes them 503s).
+
+    ``with translated(): ...``; a class rather than a generator function: it wraps every query.
+    """
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, traceback) -> bool:
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            named = unavailable(exc)
+            if named is not None:
+                raise named from exc
+        return False
+
+
+class _FileLock:
+    """The cross-process write lock (see StoreBase._exclusive) as a context manager object."""
+    __slots__ = ("store",)
+
+    def __init__(self, store: "StoreBase"):
+        self.store = store
+
+    def __enter__(self) -> None:
+        store = self.store
+        if store._write_lock is None:
+            return
+        try:
+            filelock.acquire(store._write_lock, store.timeout)
+        except filelock.LockTimeout as exc:
+            raise StorageBusy(f"{store.path}.lock: {exc}") from None
+
+    def __exit__(self, *exc) -> bool:
+        if self.store._write_lock is not None:
+            filelock.release(self.store._write_lock)
+        return False
 
 
 # A process checkpoints the WAL (see StoreBase.checkpoint) after this many write transactions
@@ -133,29 +161,13 @@ class StoreBase:
             if self._write_lock:
                 self._write_lock.close()
 
-    @contextmanager
-    def _exclusive(self) -> Iterator[None]:
+    def _exclusive(self) -> _FileLock:
         """The cross-process file lock (a no-op where there is no fcntl); StorageBusy after the
         busy timeout, like SQLite's own lock, so a stuck writer never queues requests for ever."""
-        if self._write_lock is None:
-            yield
-            return
-        try:
-            filelock.acquire(self._write_lock, self.timeout)
-        except filelock.LockTimeout as exc:
-            raise StorageBusy(f"{self.path}.lock: {exc}") from None
-        try:
-            yield
-        finally:
-            filelock.release(self._write_lock)
+        return _FileLock(self)
 
-    @contextmanager
-    def _writer(self) -> Iterator[None]:
-        if self.LOCK_WRITES:
-            with self._exclusive():
-                yield
-        else:
-            yield
+    def _writer(self):
+        return _FileLock(self) if self.LOCK_WRITES else nullcontext()
 
     @contextmanager
     def _immediate(self) -> Iterator[Database]:
