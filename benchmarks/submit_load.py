@@ -21,15 +21,16 @@ and its rate is reported separately.
 Exit status: 1 when any request failed or an acknowledged row is missing; with --strict also 2
 when a target (ratio >= 0.65, p99 < 100 ms) is missed. Only loopback addresses are contacted.
 
-Three consecutive runs, 2-core machine, quiet (2026-11-30 01:32-01:36 UTC, main 2fea87e, defaults):
+Three consecutive runs, 2-core machine, quiet (2026-11-30 03:39-03:42 UTC, main 6bfeeb6, defaults):
 
     run   baseline /s  p99 ms   ours /s  p50 ms  p99 ms   CPU ms/req base / ours   ratio
-    1        1459.9     39.8     918.6    32.5    57.2          0.51 / 1.47         0.63
-    2        1592.5     34.8     969.8    31.8    51.9          0.47 / 1.41         0.61
-    3        1668.8     30.5     942.0    32.6    57.1          0.44 / 1.45         0.56
+    1        1480.3     31.6    1003.3    30.6    52.8          0.49 / 1.27         0.68
+    2        1589.4     35.0    1080.4    28.2    48.1          0.47 / 1.21         0.68
+    3        1614.4     31.3    1116.3    27.2    45.7          0.46 / 1.18         0.69
 
-Zero errors, stored = acknowledged in all. Before (2026-11-29 23:10, 5 workers, synchronous=FULL
-inside the write lock): baseline 1576.5/s, ours 625.3/s, ratio 0.40, 2.46 ms CPU per submission.
+Zero errors, stored = acknowledged in all. Earlier the same day (main 2fea87e): ours 918.6-969.8/s,
+ratio 0.56-0.63, 1.41-1.47 ms CPU; on 2026-11-29 (5 workers, synchronous=FULL inside the write
+lock): 625.3/s, ratio 0.40, 2.46 ms CPU per submission.
 """
 from __future__ import annotations
 
