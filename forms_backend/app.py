@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask
 
 from . import settings as settings_mod
+from .context import current_guide
 from .private_files import private_dir
 from .storage import DatabaseCorrupt, Storage, StorageUnavailable, sqlite
 
@@ -95,7 +96,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _checkpoint_once_answered(response):
     """When the WAL is due for a checkpoint, make it after this response has been sent (the
     worker does it before taking the next request; see Storage.checkpoint)."""
-    storage = current_app.extensions["guide"].storage
+    storage = current_guide().storage
     if storage.checkpoint_due:
         response.call_on_close(lambda: _checkpoint(storage))
     return response

@@ -87,9 +87,10 @@ class _FileLock:
 
 
 # A process checkpoints the WAL (see StoreBase.checkpoint) after this many write transactions
-# of its own: with two workers, about every 50 submissions, or 1,000 WAL pages, SQLite's
-# default. SQLite's own checkpoint, inside the committing transaction, stays as the safety net
-# of what never calls checkpoint() (command-line bulk work), at ten times its default.
+# of its own: with two workers under a load of submissions, one checkpoint per ~50 of them, or
+# ~1,000 WAL pages, SQLite's default. SQLite's own checkpoint, inside the committing
+# transaction, stays as the safety net of what never calls checkpoint() (command-line bulk
+# work), at ten times its default.
 CHECKPOINT_COMMITS = 100
 AUTOCHECKPOINT_FRAMES = 10_000
 
