@@ -7,9 +7,10 @@ import fcntl
 import threading
 import time
 
-from forms_backend.storage import Storage, core
+from forms_backend import create_app
+from forms_backend.storage import Storage, StorageBusy, core
 
-from ..conftest import METERING, Applicant, make_application
+from ..conftest import METERING, Applicant, config, make_application
 
 
 def _wal_frames(storage) -> int:
@@ -83,3 +84,29 @@ def test_with_an_old_sqlite_sqlites_own_checkpoint_stays(tmp_path, monkeypatch):
         assert not storage.checkpoint_due
     finally:
         storage.close()
+
+
+def test_the_mail_thread_checkpoints_after_its_round(tmp_path):
+    app = create_app(config(tmp_path, GUIDE_MAIL_WORKER=True, GUIDE_DIGEST_HOUR=-1))
+    storage = app.extensions["guide"].storage
+    try:
+        storage._commits = core.CHECKPOINT_COMMITS  # due; the thread's round will find it so
+        app.extensions["guide"].background.wake()
+        deadline = time.monotonic() + 5
+        while storage.checkpoint_due and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not storage.checkpoint_due
+    finally:
+        app.extensions["guide"].background.stop()
+
+
+def test_a_checkpoint_put_off_after_a_response_is_only_logged(app, storage, monkeypatch, caplog):
+    def busy():
+        raise StorageBusy("guide.db.lock: still held by another process after the timeout")
+
+    monkeypatch.setattr(storage, "checkpoint", busy)
+    storage._commits = core.CHECKPOINT_COMMITS
+    r = app.test_client().get("/apply/metering")
+    assert r.status_code == 200
+    r.close()  # the server closes the response: the checkpoint is tried, refused, logged
+    assert "WAL checkpoint put off" in caplog.text
