@@ -262,7 +262,8 @@ _SITE_HEADERS = tuple((k.lower(), k, v) for k, v in
                       _COMMON_HEADERS + (("Content-Security-Policy", STATIC_CSP),))
 _BACKEND_HEADERS = tuple((k.lower(), k, v) for k, v in
                          _COMMON_HEADERS + (("Content-Security-Policy", BACKEND_CSP),))
-_NO_STORE = (("cache-control", "Cache-Control", "no-store"),)
+# Pages with answers or a reference number must not linger in shared caches.
+_BACKEND_PAGE_HEADERS = _BACKEND_HEADERS + (("cache-control", "Cache-Control", "no-store"),)
 
 
 def _headers(response):
@@ -273,8 +274,7 @@ def _headers(response):
     if request.blueprint == "site":
         wanted = _SITE_HEADERS
     else:
-        # Pages with answers or a reference number must not linger in shared caches.
-        wanted = _BACKEND_HEADERS + _NO_STORE if response.mimetype == "text/html" else _BACKEND_HEADERS
+        wanted = _BACKEND_PAGE_HEADERS if response.mimetype == "text/html" else _BACKEND_HEADERS
     for low, name, value in wanted:
         if low not in present:
             h.add(name, value)

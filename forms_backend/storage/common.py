@@ -41,17 +41,17 @@ def random_ref(prefix: str, yymm: str) -> str:
     return f"{prefix}-{yymm}-{random_code(REF_RANDOM_CHARS)}"
 
 
-def ref_is_free(db: Database, ref: str, table: str = "applications") -> bool:
-    return db.execute(f"SELECT 1 FROM {table} WHERE ref = ?", (ref,)).fetchone() is None
+def ref_is_free(db: Database, ref: str, table: str = "applications", column: str = "ref") -> bool:
+    return db.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (ref,)).fetchone() is None
 
 
-def new_ref(db: Database, prefix: str, yymm: str, table: str = "applications") -> str:
-    """A reference number not yet used in ``table`` (call it inside the write transaction)."""
+def new_ref(db: Database, prefix: str, yymm: str, table: str = "applications", column: str = "ref") -> str:
+    """A reference number not yet used in ``table.column`` (call it inside the write transaction)."""
     for _ in range(50):
         ref = random_ref(prefix, yymm)
-        if ref_is_free(db, ref, table):
+        if ref_is_free(db, ref, table, column):
             return ref
-    raise StorageError("no free reference number after 50 tries")
+    raise StorageError(f"no free {table}.{column} after 50 tries")
 
 
 def range_terms(column: str, since: str | None, until: str | None) -> tuple[list[str], list]:

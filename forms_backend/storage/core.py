@@ -207,11 +207,11 @@ class StoreBase:
         is released, the wait is the same for this request but not for the others, and the
         fsyncs of writers that committed meanwhile are served by one flush of the disk.
         Everything written to the WAL before (this commit included) is on disk when fdatasync
-        returns (fdatasync, as SQLite itself syncs where the platform has it: the file's contents
-        and size, without the journal commit a changed modification time alone would cost); a WAL file that is gone was
-        checkpointed (synced) and deleted. A sync that
-        fails raises (OSError: the edge answers 503), so the request is not acknowledged; the
-        commit itself stands, and the same submission sent again finds it (idempotency).
+        returns (as SQLite itself syncs where the platform has it: the file's contents and size,
+        without the journal commit a changed modification time alone would cost); a WAL file
+        that is gone was checkpointed (synced) and deleted. A sync that fails raises (OSError:
+        the edge answers 503), so the request is not acknowledged; the commit itself stands, and
+        the same submission sent again finds it (idempotency).
         """
         try:
             fd = os.open(self._wal_path, os.O_RDONLY)

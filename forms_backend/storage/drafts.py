@@ -5,8 +5,8 @@ import datetime as dt
 import json
 import secrets
 
-from .common import iso, random_ref, utcnow
-from .errors import DraftNotFound, StorageError
+from .common import iso, new_ref, utcnow
+from .errors import DraftNotFound
 from .records import Draft, NewUpload
 from .core import StoreBase
 
@@ -84,12 +84,9 @@ class DraftsStore(StoreBase):
                 raise DraftNotFound(token[:6])
             if row[0]:
                 return row[0]
-            for _ in range(50):
-                ref = random_ref(prefix, yymm)
-                if db.execute("SELECT 1 FROM drafts WHERE resume_ref = ?", (ref,)).fetchone() is None:
-                    db.execute("UPDATE drafts SET resume_ref = ? WHERE token = ?", (ref, token))
-                    return ref
-        raise StorageError("no free draft code after 50 tries")
+            ref = new_ref(db, prefix, yymm, table="drafts", column="resume_ref")
+            db.execute("UPDATE drafts SET resume_ref = ? WHERE token = ?", (ref, token))
+            return ref
 
     def find_draft_to_resume(self, resume_ref: str, phone_norm: str) -> Draft | None:
         """The unsubmitted draft whose code AND phone number match; else None (one query for both)."""

@@ -87,7 +87,7 @@ class FooterStamp:
     def __init__(self, book, template, samples: list[int]):
         import pikepdf
 
-        from .fonts import _to_unicode
+        from .fonts import to_unicode
 
         self.pikepdf = pikepdf
         self.book = book
@@ -99,7 +99,7 @@ class FooterStamp:
         fonts = page.obj.Resources.Font
         text = {}
         for name in fonts.keys():
-            text.update(_to_unicode(fonts[name].ToUnicode.read_bytes()))
+            text.update(to_unicode(fonts[name].ToUnicode.read_bytes()))
         for gid, chars in text.items():
             char = bytes.fromhex(chars).decode("utf-16-be")
             if char.isdigit():

@@ -137,7 +137,7 @@ def _widths(array) -> dict[int, object]:
 _BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
 
 
-def _to_unicode(data: bytes) -> dict[int, str]:
+def to_unicode(data: bytes) -> dict[int, str]:
     mapping = {}
     for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.S):
         for gid, text in _BFCHAR.findall(block):
@@ -186,7 +186,7 @@ def share_fonts(pdf) -> int:
         for font, cid in zip(fonts, cids):
             widths.update(_widths(cid.W))
             if "/ToUnicode" in font:
-                text.update(_to_unicode(font.ToUnicode.read_bytes()))
+                text.update(to_unicode(font.ToUnicode.read_bytes()))
         data = None
         for path, index in installed_faces().get(identity[0], []):
             try:
